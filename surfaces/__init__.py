@@ -1,0 +1,24 @@
+"""Loss surfaces with exact derivatives, their critical points, and safe user formulas.
+
+>>> from surfaces import get_surface, critical_points
+>>> s = get_surface("himmelblau")
+>>> s.grad(3.0, 2.0)
+array([0., 0.])
+"""
+
+from surfaces import analytic, data  # noqa: F401  (registration order: analytic first)
+from surfaces.base import CriticalPoint, Param, Surface
+from surfaces.critical import critical_points
+from surfaces.expression import ExpressionError, parse_expression
+from surfaces.registry import get_surface, list_surfaces
+
+__all__ = [
+    "CriticalPoint",
+    "ExpressionError",
+    "Param",
+    "Surface",
+    "critical_points",
+    "get_surface",
+    "list_surfaces",
+    "parse_expression",
+]

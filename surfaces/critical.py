@@ -1,0 +1,302 @@
+"""critical_points(surface): every critical point in the domain, classified by its Hessian.
+
+Method, all in unit coordinates (the domain mapped to [0, 1]², so tolerances mean the same on
+every surface):
+
+1. Multistart: Levenberg–Marquardt on ∇f = 0 (which also converges to saddles and maxima),
+   vectorized over an n×n grid of starts, n = 24, 48, 96, 192, stopping as soon as a finer grid
+   finds nothing new (the cap on starts bounds the time for any user formula).
+2. Converged points inside the domain are merged and polished by minimum-norm Newton steps
+   (pseudo-inverse of the Hessian), to about 1e-10 or better for nondegenerate points.
+3. Kind from the Hessian eigenvalues: an eigenvalue is zero when it is below ``ZERO_TOL`` times the
+   median Hessian norm over the starts. Mixed signs: saddle; otherwise minimum or maximum; a zero
+   eigenvalue: degenerate.
+4. A degenerate point is tested for isolation: if a point a small step along its null direction
+   also converges (orthogonally) to a critical point nearby instead of back, it lies on a curve of
+   critical points. The curve is traced by predictor–corrector continuation and reported once per
+   connected branch (``isolated=False``, ``curve`` sampled along it), with the kind given by the
+   nonzero eigenvalue (the toy network's hyperbola of minima).
+
+Kinks: a surface's declared non-differentiable minima (``surface.kinks``, Ackley's origin) have no
+gradient, so Newton never lands there; they are appended as minima with ``smooth=False`` and NaN
+eigenvalues and eigenvectors. Results are ordered minima, saddles, maxima, degenerate, each by
+value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from surfaces.base import KINDS, CriticalPoint, Surface
+
+GRIDS = (24, 48, 96, 192)
+LM_ITERATIONS = 80
+POLISH_ITERATIONS = 6
+ZERO_TOL = 1e-7
+GRAD_TOL = 1e-8
+MERGE_TOL = 1e-7
+CURVE_STEP = 0.005
+MAX_CURVE_POINTS = 2000
+MAX_BRANCHES = 16
+
+
+class _Unit:
+    """The surface in unit coordinates u = (p − lo) / span."""
+
+    def __init__(self, surface: Surface) -> None:
+        self.surface = surface
+        (x0, x1), (y0, y1) = surface.domain
+        self.lo = np.array([x0, y0])
+        self.span = np.array([x1 - x0, y1 - y0])
+
+    def point(self, u: np.ndarray) -> np.ndarray:
+        return self.lo + u * self.span
+
+    def grad(self, u: np.ndarray) -> np.ndarray:
+        p = self.point(u)
+        return self.surface.grad(p[..., 0], p[..., 1]) * self.span
+
+    def hessian(self, u: np.ndarray) -> np.ndarray:
+        p = self.point(u)
+        return self.surface.hessian(p[..., 0], p[..., 1]) * np.outer(self.span, self.span)
+
+
+def _grid(n: int) -> np.ndarray:
+    centers = (np.arange(n) + 0.5) / n
+    gx, gy = np.meshgrid(centers, centers)
+    return np.column_stack([gx.ravel(), gy.ravel()])
+
+
+def _solve2(a: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Batched 2×2 solve that yields 0 instead of raising on a singular matrix."""
+    det = a[:, 0, 0] * a[:, 1, 1] - a[:, 0, 1] * a[:, 1, 0]
+    safe = np.where(det != 0, det, 1.0)
+    out = np.stack(
+        [
+            a[:, 1, 1] * rhs[:, 0] - a[:, 0, 1] * rhs[:, 1],
+            a[:, 0, 0] * rhs[:, 1] - a[:, 1, 0] * rhs[:, 0],
+        ],
+        axis=-1,
+    )
+    return np.where((det != 0)[:, None], out / safe[:, None], 0.0)
+
+
+def _levenberg_marquardt(unit: _Unit, starts: np.ndarray) -> np.ndarray:
+    """Minimize ‖∇f‖² from every start at once; returns the final points."""
+    u = starts.copy()
+    with np.errstate(all="ignore"):
+        g = unit.grad(u)
+        h = unit.hessian(u)
+        norm = np.linalg.norm(g, axis=-1)
+        mu = 1e-2 * np.einsum("nij,nij->n", h, h)
+        active = np.isfinite(norm) & np.isfinite(mu) & (norm > 0)
+        for _ in range(LM_ITERATIONS):
+            idx = np.flatnonzero(active)
+            if idx.size == 0:
+                break
+            hi, gi = h[idx], g[idx]
+            a = hi @ hi + mu[idx, None, None] * np.eye(2)
+            step = -_solve2(a, np.einsum("nij,nj->ni", hi, gi))
+            # A trust region of a quarter of the domain keeps wild steps from flying off.
+            length = np.linalg.norm(step, axis=-1)
+            step *= np.minimum(1.0, 0.25 / np.maximum(length, 1e-300))[:, None]
+            trial = u[idx] + step
+            g_trial = unit.grad(trial)
+            n_trial = np.linalg.norm(g_trial, axis=-1)
+            better = np.isfinite(n_trial) & (n_trial < norm[idx])
+            good = idx[better]
+            u[good], g[good], norm[good] = trial[better], g_trial[better], n_trial[better]
+            h[good] = unit.hessian(u[good])
+            mu[idx] = np.where(better, mu[idx] / 3.0, mu[idx] * 4.0)
+            # Done: converged to machine precision, or stuck (step rejected at huge damping).
+            active[idx] = (length > 1e-15) & (norm[idx] > 0) & (mu[idx] < 1e300)
+    return u
+
+
+def _polish(unit: _Unit, u: np.ndarray, cutoff: float, iterations: int) -> np.ndarray:
+    """Minimum-norm Newton steps: quadratic at simple roots, orthogonal to a curve of roots."""
+    with np.errstate(all="ignore"):
+        for _ in range(iterations):
+            g, h = unit.grad(u), unit.hessian(u)
+            finite = np.isfinite(g).all(-1) & np.isfinite(h).all((-2, -1))
+            w, v = np.linalg.eigh(np.where(finite[:, None, None], h, 0.0))
+            coef = np.einsum("nij,ni->nj", v, np.where(finite[:, None], g, 0.0))
+            inverse = np.where(np.abs(w) > cutoff, 1.0 / np.where(w == 0, 1.0, w), 0.0)
+            u = u - np.einsum("nij,nj->ni", v, inverse * coef)
+    return u
+
+
+def _merge(points: np.ndarray) -> np.ndarray:
+    """One representative per cluster of points closer than MERGE_TOL."""
+    if len(points) < 2:
+        return points
+    pairs = cKDTree(points).query_pairs(MERGE_TOL, output_type="ndarray")
+    n = len(points)
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    _, first = np.unique(labels, return_index=True)
+    return points[np.sort(first)]
+
+
+class _Finder:
+    def __init__(self, surface: Surface) -> None:
+        self.unit = _Unit(surface)
+        sample = _grid(GRIDS[0])
+        with np.errstate(all="ignore"):
+            g_norm = np.linalg.norm(self.unit.grad(sample), axis=-1)
+            h_norm = np.linalg.norm(self.unit.hessian(sample), ord=2, axis=(-2, -1))
+        self.g_scale = _positive_median(g_norm)
+        self.h_scale = _positive_median(h_norm)
+
+    def converged(self, u: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            norm = np.linalg.norm(self.unit.grad(u), axis=-1)
+        inside = np.all((u >= -1e-9) & (u <= 1 + 1e-9), axis=-1)
+        return inside & (norm <= GRAD_TOL * self.g_scale)
+
+    def roots(self, starts: np.ndarray) -> np.ndarray:
+        u = _levenberg_marquardt(self.unit, starts)
+        u = _polish(self.unit, u, 1e-9 * self.h_scale, POLISH_ITERATIONS)
+        return u[self.converged(u)]
+
+    def eigen(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.linalg.eigh(self.unit.hessian(u))
+
+    def is_zero(self, w: np.ndarray) -> np.ndarray:
+        return np.abs(w) <= ZERO_TOL * self.h_scale
+
+    def on_curve(self, u: np.ndarray, null: np.ndarray) -> bool:
+        """Does a point a small step along the null direction converge to a different root?"""
+        probe = _polish(self.unit, (u + 10 * CURVE_STEP * null)[None], 0.0, 30)
+        moved = np.linalg.norm(probe[0] - u) > 5 * CURVE_STEP
+        return bool(moved and self.converged(probe)[0])
+
+    def trace(self, u0: np.ndarray, null: np.ndarray) -> np.ndarray:
+        """Samples along the curve of critical points through u0, in order, ends on the edge."""
+        halves = []
+        for direction in (1.0, -1.0):
+            u, v, half, step = u0, direction * null, [], CURVE_STEP
+            while len(half) < MAX_CURVE_POINTS and step > CURVE_STEP * 1e-6:
+                q = _polish(self.unit, (u + step * v)[None], 0.0, 8)
+                if not self.converged(q)[0]:
+                    step /= 2  # near the domain's edge: shorter steps end the curve on it
+                    continue
+                q = q[0]
+                if len(half) > 2 and np.linalg.norm(q - u0) < CURVE_STEP / 2:
+                    return np.array([u0, *half, u0])  # a closed loop
+                w, vectors = self.eigen(q[None])
+                v_new = vectors[0][:, np.argmin(np.abs(w[0]))]
+                v = v_new if v_new @ v >= 0 else -v_new
+                half.append(q)
+                u = q
+            halves.append(half)
+        return np.array([*halves[1][::-1], u0, *halves[0]])
+
+    def middle(self, curve: np.ndarray) -> np.ndarray:
+        """The point halfway along the curve by arc length, put back onto it."""
+        length = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(curve, axis=0), axis=1))])
+        guess = np.array([np.interp(length[-1] / 2, length, c) for c in curve.T])
+        return _polish(self.unit, guess[None], 0.0, 8)[0]
+
+
+def _positive_median(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values) & (values > 0)]
+    return float(np.median(finite)) if finite.size else 1.0
+
+
+def _kind(w: np.ndarray, zero: np.ndarray, along_curve: bool = False) -> str:
+    """Kind from eigenvalue signs; along a curve of critical points its own zero is expected."""
+    if zero.all() or (zero.any() and not along_curve):
+        return "degenerate"
+    nonzero = w[~zero]
+    if (nonzero > 0).all():
+        return "minimum"
+    if (nonzero < 0).all():
+        return "maximum"
+    return "saddle"
+
+
+def _make(surface: Surface, p: np.ndarray, kind: str, curve: np.ndarray | None = None):
+    x, y = float(p[0]), float(p[1])
+    w, v = np.linalg.eigh(surface.hessian(x, y))
+    # Deterministic signs: each eigenvector's first clearly nonzero component is positive.
+    lead = np.where(np.abs(v[0]) > 1e-12, v[0], v[1])
+    v = v * np.where(lead < 0, -1.0, 1.0)
+    return CriticalPoint(
+        x=x,
+        y=y,
+        value=float(surface.f(x, y)),
+        eigenvalues=w,
+        eigenvectors=v,
+        kind=kind,
+        isolated=curve is None,
+        curve=curve,
+    )
+
+
+def _assemble(finder: _Finder, roots: np.ndarray) -> list[CriticalPoint]:
+    surface, unit = finder.unit.surface, finder.unit
+    if len(roots) == 0:
+        return []
+    w, vectors = finder.eigen(roots)
+    zero = finder.is_zero(w)
+    points = [
+        _make(surface, unit.point(u), _kind(wi, zi))
+        for u, wi, zi in zip(roots, w, zero, strict=True)
+        if not zi.any()
+    ]
+    pending = np.flatnonzero(zero.any(axis=-1))
+    absorbed = np.zeros(len(roots), dtype=bool)
+    branches = 0
+    for i in pending:
+        if absorbed[i]:
+            continue
+        null = vectors[i][:, np.argmin(np.abs(w[i]))]
+        if not finder.on_curve(roots[i], null):
+            points.append(_make(surface, unit.point(roots[i]), "degenerate"))
+            continue
+        if branches == MAX_BRANCHES:
+            break
+        branches += 1
+        curve = finder.trace(roots[i], null)
+        near, _ = cKDTree(curve).query(roots[pending], distance_upper_bound=2 * CURVE_STEP)
+        absorbed[pending[np.isfinite(near)]] = True
+        mid = finder.middle(curve)
+        w_mid, _ = finder.eigen(mid[None])
+        kind = _kind(w_mid[0], finder.is_zero(w_mid[0]), along_curve=True)
+        points.append(_make(surface, unit.point(mid), kind, curve=unit.point(curve)))
+    return points
+
+
+def critical_points(surface: Surface) -> list[CriticalPoint]:
+    """Every critical point of ``surface`` in its domain; see the module docstring."""
+    finder = _Finder(surface)
+    roots = np.empty((0, 2))
+    result: list[CriticalPoint] = []
+    signature = None
+    for n in GRIDS:
+        roots = _merge(np.vstack([roots, finder.roots(_grid(n))]))
+        result = _assemble(finder, roots)
+        new = (len(result), sorted(cp.kind for cp in result))
+        if new == signature:
+            break
+        signature = new
+    result += [_kink(surface, k) for k in surface.kinks]
+    return sorted(result, key=lambda cp: (KINDS.index(cp.kind), cp.value, cp.x, cp.y))
+
+
+def _kink(surface: Surface, point: tuple[float, float]) -> CriticalPoint:
+    x, y = point
+    nan = np.full(2, np.nan)
+    return CriticalPoint(
+        x=x,
+        y=y,
+        value=float(surface.f(x, y)),
+        eigenvalues=nan,
+        eigenvectors=np.full((2, 2), np.nan),
+        kind="minimum",
+        smooth=False,
+    )
