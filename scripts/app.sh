@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Set up (first time) and run the app on http://localhost:8501.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+exec .venv/bin/python -m streamlit run app.py --server.port "${PORT:-8501}" "$@"

@@ -1,0 +1,64 @@
+"""Helpers for app and browser tests: run a page with AppTest, decode its figures, wait for the
+live app to settle, keep screenshots."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def run_page(page: str, query: dict[str, str] | None = None, timeout: float = 60):
+    """Run one page through app.py (navigation, shared sidebar, URL checks) with AppTest."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.switch_page(page)
+    at.run()
+    return at
+
+
+def decode_arrays(node):
+    """Plotly 7 sends arrays as {"dtype", "bdata", "shape"}; turn them back into lists."""
+    if isinstance(node, dict):
+        if "bdata" in node and "dtype" in node:
+            data = np.frombuffer(base64.b64decode(node["bdata"]), dtype=node["dtype"])
+            if node.get("shape"):
+                data = data.reshape([int(s) for s in str(node["shape"]).split(",")])
+            return data.tolist()
+        return {key: decode_arrays(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [decode_arrays(value) for value in node]
+    return node
+
+
+def figures(at) -> list[dict]:
+    """Every plotly chart on the page, as decoded figure dicts."""
+    return [decode_arrays(json.loads(chart.proto.spec)) for chart in at.get("plotly_chart")]
+
+
+def wait_idle(tab, timeout: float = 60_000) -> None:
+    """Wait until Streamlit has finished the current script run and the charts are drawn."""
+    tab.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    tab.wait_for_timeout(300)  # a rerun may start just after an interaction
+    tab.wait_for_selector(IDLE, timeout=timeout)
+    tab.wait_for_function(
+        "() => [...document.querySelectorAll('.js-plotly-plot')].every(p => p._fullLayout)",
+        timeout=timeout,
+    )
+
+
+def screenshot(tab, name: str) -> Path:
+    """Keep a screenshot of what the test saw, for a person to look at (screenshots/)."""
+    folder = ROOT / "screenshots"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}.png"
+    tab.screenshot(path=str(path), full_page=True)
+    return path

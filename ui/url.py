@@ -1,0 +1,58 @@
+"""The address bar is the share link: every control is bound to a query parameter.
+
+Streamlit drops a bound parameter whose value it cannot use (``steps=banana``) silently; this
+module notices, after the page has run, which parameters of the link were not honoured and says so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlencode
+
+import streamlit as st
+
+STREAMLIT_PARAMS = frozenset({"embed", "embed_options"})
+
+
+@contextmanager
+def checked_url_params() -> Iterator[None]:
+    """Run a page; then warn, at the top of it, about link parameters it ignored."""
+    requested = st.query_params.to_dict()
+    slot = st.empty()
+    yield
+    ignored = [
+        f"`{key}={value[:40]}`"
+        for key, value in requested.items()
+        if key not in STREAMLIT_PARAMS and not _honoured(key, value)
+    ]
+    if ignored:
+        slot.warning(
+            "Some settings in the link were not valid here and were ignored (defaults used "
+            "instead): " + ", ".join(ignored[:12]) + (" …" if len(ignored) > 12 else ""),
+            icon="⚠️",
+        )
+
+
+def _honoured(key: str, raw: str) -> bool:
+    if key not in st.session_state:
+        return False
+    value = st.session_state[key]
+    if isinstance(value, bool):
+        return raw.lower() == str(value).lower()
+    if isinstance(value, int | float):
+        try:
+            return math.isclose(float(raw), float(value), rel_tol=1e-9, abs_tol=1e-12)
+        except ValueError:
+            return False
+    if isinstance(value, list | tuple):
+        return True  # multi-valued widgets: Streamlit validates each value itself
+    return raw == str(value)
+
+
+def share_link() -> None:
+    """The current view as a link, in a code box with a copy button."""
+    base = st.context.url.split("?")[0] if st.context.url else ""
+    query = urlencode(st.query_params.to_dict())
+    st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)

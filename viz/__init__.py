@@ -1,0 +1,20 @@
+"""Figure builders: data in, plotly figures out. No Streamlit here."""
+
+from viz.background import ColorScale, color_scale_for, encode_png, grid, surface_png
+from viz.charts import step_curves_figure, surface_3d_figure
+from viz.trajectory import RUN_COLORS, background_image, frame_steps, run_color, trajectory_figure
+
+__all__ = [
+    "RUN_COLORS",
+    "ColorScale",
+    "background_image",
+    "color_scale_for",
+    "encode_png",
+    "frame_steps",
+    "grid",
+    "run_color",
+    "step_curves_figure",
+    "surface_3d_figure",
+    "surface_png",
+    "trajectory_figure",
+]

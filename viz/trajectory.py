@@ -1,0 +1,224 @@
+"""The animated 2-D view: optimizer trajectories moving over a loss surface.
+
+The surface is a layout image sent once; each frame carries only the moving traces (a marker and a
+short comet tail per run), so the animation stays light and the background never flickers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+import plotly.graph_objects as go
+
+from viz.background import Domain, color_scale_for, grid, png_data_uri, surface_png
+
+RUN_COLORS = (
+    "#ff4b4b",
+    "#00c0f2",
+    "#ffbd45",
+    "#7defa1",
+    "#f7a8ff",
+    "#ffffff",
+    "#c9a0ff",
+    "#ff8700",
+)
+MAX_FRAMES = 120
+TAIL = 10  # frame points kept in the comet tail behind each marker
+PICK_GRID = 41  # invisible points that turn a click on the chart into a start point
+
+
+class SurfaceLike(Protocol):
+    domain: Domain
+    axis_labels: tuple[str, str]
+
+    def f(self, x: np.ndarray, y: np.ndarray) -> np.ndarray: ...
+
+
+class PathLike(Protocol):
+    points: np.ndarray
+    diverged_at: int | None
+
+
+def run_color(index: int) -> str:
+    return RUN_COLORS[index % len(RUN_COLORS)]
+
+
+def frame_steps(n_points: int, max_frames: int = MAX_FRAMES) -> np.ndarray:
+    """Steps shown as animation frames: evenly spaced, always including the first and the last."""
+    count = min(n_points, max_frames)
+    return np.unique(np.rint(np.linspace(0, n_points - 1, count)).astype(int))
+
+
+def background_image(
+    surface: SurfaceLike, resolution: int = 320, log_color: bool = True, colorscale: str = "Viridis"
+) -> tuple[dict, object]:
+    """The surface as a plotly layout-image dict, and the colour scale used for it."""
+    xs, ys = grid(surface.domain, resolution)
+    with np.errstate(all="ignore"):
+        values = np.asarray(surface.f(*np.meshgrid(xs, ys)), dtype=float)
+    scale = color_scale_for(values, log_color)
+    (x0, x1), (y0, y1) = surface.domain
+    image = dict(
+        source=png_data_uri(surface_png(values, scale, colorscale)),
+        xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
+        sizing="stretch", layer="below", opacity=1.0,
+    )  # fmt: skip
+    return image, scale
+
+
+def trajectory_figure(
+    surface: SurfaceLike,
+    runs: Sequence[tuple[str, PathLike]],
+    *,
+    minima: Sequence[tuple[float, float]] = (),
+    log_color: bool = True,
+    height: int = 560,
+    colorscale: str = "Viridis",
+) -> go.Figure:
+    """Contour view with every run's path, a Play button and a step scrubber.
+
+    Trace order: 0 the pick grid (also carries the colour bar), then per run a faint full path,
+    then the known minima, then per run the animated tail and marker (the only traces in frames).
+    """
+    image, scale = background_image(surface, log_color=log_color, colorscale=colorscale)
+    (x0, x1), (y0, y1) = surface.domain
+    fig = go.Figure()
+    fig.add_trace(_pick_grid(surface, scale, colorscale))
+    for index, (name, run) in enumerate(runs):
+        points = np.asarray(run.points, dtype=float)
+        fig.add_trace(
+            go.Scatter(
+                x=points[:, 0], y=points[:, 1], mode="lines", name=name, legendgroup=str(index),
+                showlegend=False, hoverinfo="skip",
+                line=dict(color=run_color(index), width=1.5), opacity=0.45,
+            )
+        )  # fmt: skip
+    if minima:
+        mx, my = np.asarray(minima, dtype=float).reshape(-1, 2).T
+        fig.add_trace(
+            go.Scatter(
+                x=mx, y=my, mode="markers", name="known minima",
+                marker=dict(
+                    symbol="star", size=11, color="white", line=dict(color="black", width=1)
+                ),
+                hovertemplate="minimum (%{x:.4g}, %{y:.4g})<extra></extra>",
+            )
+        )  # fmt: skip
+    longest = max((len(run.points) for _, run in runs), default=1)
+    steps = frame_steps(longest)
+    first_moving = len(fig.data)
+    for index, (name, run) in enumerate(runs):
+        tail_x, tail_y, marker = _moving_state(run.points, steps, len(steps) - 1)
+        label = name if run.diverged_at is None else f"{name} — diverged at step {run.diverged_at}"
+        fig.add_trace(
+            go.Scatter(
+                x=tail_x, y=tail_y, mode="lines", legendgroup=str(index), showlegend=False,
+                hoverinfo="skip", line=dict(color=run_color(index), width=3),
+            )
+        )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=marker[:1], y=marker[1:], mode="markers", name=label, legendgroup=str(index),
+                marker=dict(
+                    size=12, color=run_color(index), line=dict(color="black", width=1.5),
+                    symbol="x" if run.diverged_at is not None else "circle",
+                ),
+                hovertemplate=f"{name}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+            )
+        )  # fmt: skip
+    moving = list(range(first_moving, len(fig.data)))
+    fig.frames = [
+        go.Frame(name=str(step), data=_frame_data(runs, steps, k), traces=moving)
+        for k, step in enumerate(steps)
+    ]
+    fig.update_layout(
+        images=[image],
+        height=height,
+        margin=dict(l=10, r=10, t=30, b=10),
+        xaxis=dict(range=[x0, x1], title=surface.axis_labels[0], showgrid=False, zeroline=False),
+        yaxis=dict(range=[y0, y1], title=surface.axis_labels[1], showgrid=False, zeroline=False),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
+        dragmode="pan",
+        hovermode="closest",
+        updatemenus=[_play_buttons()],
+        sliders=[_scrubber(steps)],
+    )
+    return fig
+
+
+def _moving_state(
+    points: np.ndarray, steps: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Comet tail and marker of one run at frame k; a run that stopped early waits at its end."""
+    last = len(points) - 1
+    shown = np.minimum(steps[max(0, k - TAIL) : k + 1], last)
+    tail = np.asarray(points, dtype=np.float32)[shown]
+    return tail[:, 0], tail[:, 1], tail[-1]
+
+
+def _frame_data(runs: Sequence[tuple[str, PathLike]], steps: np.ndarray, k: int) -> list[dict]:
+    data = []
+    for _, run in runs:
+        tail_x, tail_y, marker = _moving_state(run.points, steps, k)
+        data.append(dict(type="scatter", x=tail_x, y=tail_y))
+        data.append(dict(type="scatter", x=marker[:1], y=marker[1:]))
+    return data
+
+
+def _pick_grid(surface: SurfaceLike, scale, colorscale: str) -> go.Scatter:
+    """Invisible points over the domain: hovering reads the loss, clicking picks a start point."""
+    xs, ys = grid(surface.domain, PICK_GRID)
+    gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
+    with np.errstate(all="ignore"):
+        values = np.asarray(surface.f(gx, gy), dtype=float)
+    ticks = np.linspace(0, 1, 6)
+    return go.Scatter(
+        x=gx, y=gy, mode="markers", name="pick a start", showlegend=False,
+        customdata=values,
+        hovertemplate="(%{x:.4g}, %{y:.4g})<br>loss %{customdata:.5g}<extra></extra>",
+        marker=dict(
+            size=14, opacity=0, color=scale(values), cmin=0, cmax=1, colorscale=colorscale,
+            showscale=True,
+            colorbar=dict(
+                title=dict(text="loss", side="right"), thickness=12, len=0.85,
+                tickvals=ticks, ticktext=[f"{v:.3g}" for v in scale.value_at(ticks)],
+            ),
+        ),
+        selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0)),
+    )  # fmt: skip
+
+
+def _play_buttons() -> dict:
+    play = dict(
+        frame=dict(duration=50, redraw=False), transition=dict(duration=0),
+        fromcurrent=False, mode="immediate",
+    )  # fmt: skip
+    pause = dict(
+        frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate"
+    )
+    return dict(
+        type="buttons", direction="left", x=0, y=0, xanchor="left", yanchor="top",
+        pad=dict(t=45, r=10), showactive=False,
+        buttons=[
+            dict(label="▶ Play", method="animate", args=[None, play]),
+            dict(label="❚❚ Pause", method="animate", args=[[None], pause]),
+        ],
+    )  # fmt: skip
+
+
+def _scrubber(steps: np.ndarray) -> dict:
+    return dict(
+        active=len(steps) - 1, x=0.18, len=0.82, y=0, yanchor="top", pad=dict(t=30),
+        currentvalue=dict(prefix="step ", font=dict(size=13, color="#bbbbbb")),
+        font=dict(color="rgba(0,0,0,0)"), ticklen=0, minorticklen=0,
+        steps=[
+            dict(
+                label=str(step), method="animate",
+                args=[[str(step)], dict(mode="immediate", frame=dict(duration=0, redraw=False),
+                                        transition=dict(duration=0))],
+            )
+            for step in steps
+        ],
+    )  # fmt: skip
