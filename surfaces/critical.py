@@ -147,15 +147,17 @@ class _Finder:
         sample = _grid(GRIDS[0])
         with np.errstate(all="ignore"):
             g_norm = np.linalg.norm(self.unit.grad(sample), axis=-1)
-            h_norm = np.linalg.norm(self.unit.hessian(sample), ord=2, axis=(-2, -1))
+            h_norm = np.sqrt(np.einsum("nij,nij->n", *[self.unit.hessian(sample)] * 2))
         self.g_scale = _positive_median(g_norm)
         self.h_scale = _positive_median(h_norm)
 
     def converged(self, u: np.ndarray) -> np.ndarray:
+        """Inside the domain, gradient ~0, and a finite Hessian to classify it by."""
         with np.errstate(all="ignore"):
             norm = np.linalg.norm(self.unit.grad(u), axis=-1)
+            finite = np.isfinite(self.unit.hessian(u)).all(axis=(-2, -1))
         inside = np.all((u >= -1e-9) & (u <= 1 + 1e-9), axis=-1)
-        return inside & (norm <= GRAD_TOL * self.g_scale)
+        return inside & finite & (norm <= GRAD_TOL * self.g_scale)
 
     def roots(self, starts: np.ndarray) -> np.ndarray:
         u = _levenberg_marquardt(self.unit, starts)
