@@ -87,11 +87,17 @@ def _require(ok: bool, message: str) -> None:
         raise ValueError(message)
 
 
-def _steps(step: int | np.ndarray) -> np.ndarray:
-    t = np.asarray(step)
-    _require(np.issubdtype(t.dtype, np.integer), f"steps must be integers, got {t.dtype}")
-    _require(bool(np.all(t >= 0)), "steps count from 0; got a negative step")
-    return t
+def _vectorized(lr_at: Callable[[np.ndarray], np.ndarray]) -> Schedule:
+    """A schedule from ``lr_at`` (1-D int array -> lr array): an int step goes through the same
+    array code, so ``schedule(t) == schedule(steps)[t]`` bit for bit."""
+
+    def schedule(step: int | np.ndarray) -> float | np.ndarray:
+        t = np.asarray(step)
+        _require(np.issubdtype(t.dtype, np.integer), f"steps must be integers, got {t.dtype}")
+        _require(bool(np.all(t >= 0)), "steps count from 0; got a negative step")
+        return np.asarray(lr_at(t.reshape(-1)), dtype=float).reshape(t.shape)[()]
+
+    return schedule
 
 
 def _lr(lr: float, name: str = "lr") -> float:
@@ -120,21 +126,21 @@ def _cosine(lr: float, eta_min: float, t: np.ndarray, t_max: int) -> np.ndarray:
 def constant(lr: float) -> Schedule:
     """η_t = η (torch: ConstantLR with factor 1, i.e. no scheduler)."""
     lr = _lr(lr)
-    return lambda step: lr + 0.0 * _steps(step)
+    return _vectorized(lambda t: np.full(t.shape, lr))
 
 
 @_register(lr=(0.0, 10.0, 0.01), step_size=(1, 10_000, 100), gamma=(0.0, 1.0))
 def step_decay(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
     """η_t = η·γ^⌊t / step_size⌋ (torch: StepLR)."""
     lr, step_size, gamma = _lr(lr), _count(step_size, "step_size"), _factor(gamma, "gamma")
-    return lambda step: lr * gamma ** (_steps(step) // step_size)
+    return _vectorized(lambda t: lr * gamma ** (t // step_size))
 
 
 @_register(lr=(0.0, 10.0, 0.01), gamma=(0.9, 1.0, 0.999))
 def exponential_decay(lr: float, gamma: float) -> Schedule:
     """η_t = η·γ^t (torch: ExponentialLR)."""
     lr, gamma = _lr(lr), _factor(gamma, "gamma")
-    return lambda step: lr * gamma ** _steps(step)
+    return _vectorized(lambda t: lr * gamma**t)
 
 
 @_register(lr=(0.0, 10.0, 0.01), t_max=(1, 10_000, 1000), eta_min=(0.0, 10.0))
@@ -146,7 +152,7 @@ def cosine_annealing(lr: float, t_max: int, eta_min: float = 0.0) -> Schedule:
     """
     lr, t_max, eta_min = _lr(lr), _count(t_max, "t_max"), _lr(eta_min, "eta_min")
     _require(eta_min <= lr, f"eta_min ({eta_min}) must not exceed lr ({lr})")
-    return lambda step: _cosine(lr, eta_min, _steps(step), t_max)
+    return _vectorized(lambda t: _cosine(lr, eta_min, t, t_max))
 
 
 @_register(lr=(0.0, 10.0, 0.01), warmup_steps=(1, 10_000, 100), start_factor=(0.0, 1.0))
@@ -155,12 +161,9 @@ def linear_warmup(lr: float, warmup_steps: int, start_factor: float = 1 / 3) -> 
     (torch: LinearLR with end_factor=1, total_iters=W; s defaults to torch's 1/3)."""
     lr, warmup_steps = _lr(lr), _count(warmup_steps, "warmup_steps")
     start_factor = _factor(start_factor, "start_factor")
-    return lambda step: (
-        lr
-        * (
-            start_factor
-            + (1 - start_factor) * np.minimum(_steps(step), warmup_steps) / warmup_steps
-        )
+    rise = 1 - start_factor
+    return _vectorized(
+        lambda t: lr * (start_factor + rise * np.minimum(t, warmup_steps) / warmup_steps)
     )
 
 
@@ -180,13 +183,12 @@ def warmup_cosine(lr: float, warmup_steps: int, total_steps: int, eta_min: float
     _require(warmup_steps < total_steps, f"warmup_steps ({warmup_steps}) must be < total_steps")
     _require(eta_min <= lr, f"eta_min ({eta_min}) must not exceed lr ({lr})")
 
-    def schedule(step: int | np.ndarray) -> float | np.ndarray:
-        t = _steps(step)
+    def lr_at(t: np.ndarray) -> np.ndarray:
         decay = _cosine(lr, eta_min, np.clip(t - warmup_steps, 0, None), total_steps - warmup_steps)
         decay = np.where(t >= total_steps, eta_min, decay)
-        return np.where(t < warmup_steps, warm(t), decay)[()]
+        return np.where(t < warmup_steps, warm(t), decay)
 
-    return schedule
+    return _vectorized(lr_at)
 
 
 @_register(d_model=(1, 4096, 512), warmup_steps=(1, 10_000, 400), factor=(0.0, 100.0))
@@ -197,11 +199,11 @@ def noam(d_model: int, warmup_steps: int, factor: float = 1.0) -> Schedule:
     _require(math.isfinite(factor) and factor > 0, f"factor must be > 0, got {factor}")
     scale = factor * d_model**-0.5
 
-    def schedule(step: int | np.ndarray) -> float | np.ndarray:
-        s = _steps(step) + 1.0
+    def lr_at(t: np.ndarray) -> np.ndarray:
+        s = t + 1.0
         return scale * np.minimum(s**-0.5, s * warmup_steps**-1.5)
 
-    return schedule
+    return _vectorized(lr_at)
 
 
 @_register(
@@ -242,10 +244,10 @@ def one_cycle(
             return end + (start - end) / 2.0 * (np.cos(np.pi * pct) + 1)
         return (end - start) * pct + start
 
-    def schedule(step: int | np.ndarray) -> float | np.ndarray:
-        t = np.minimum(_steps(step), total_steps - 1)
+    def lr_at(t: np.ndarray) -> np.ndarray:
+        t = np.minimum(t, total_steps - 1)
         up = anneal(initial, max_lr, t / peak)
         down = anneal(max_lr, final, (t - peak) / (total_steps - 1 - peak))
-        return np.where(t <= peak, up, down)[()]
+        return np.where(t <= peak, up, down)
 
-    return schedule
+    return _vectorized(lr_at)

@@ -1,0 +1,264 @@
+"""Optimizers against torch.optim (trajectories, 1e-9 relative), against first steps worked out by
+hand from the published update rules, and their hyperparameter checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_simulate import Quadratic, Rosenbrock
+
+from optimizers import OPTIMIZERS, Optimizer, make_optimizer, schedules, simulate_many
+
+torch = pytest.importorskip("torch")
+
+STEPS = 200
+TORCH = {
+    "sgd": torch.optim.SGD,
+    "momentum": torch.optim.SGD,
+    "nesterov": torch.optim.SGD,
+    "adagrad": torch.optim.Adagrad,
+    "rmsprop": torch.optim.RMSprop,
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+}
+# every option that changes the rule, each on its own and in the combinations torch allows
+CONFIGS = [
+    ("sgd", {}),
+    ("sgd", {"weight_decay": 0.1}),
+    ("sgd", {"momentum": 0.5, "nesterov": True}),
+    ("momentum", {}),
+    ("momentum", {"dampening": 0.5}),
+    ("momentum", {"weight_decay": 0.1, "dampening": 0.2}),
+    ("nesterov", {}),
+    ("nesterov", {"weight_decay": 0.1}),
+    ("adagrad", {}),
+    ("adagrad", {"lr_decay": 0.01}),
+    ("adagrad", {"weight_decay": 0.1}),
+    ("adagrad", {"initial_accumulator_value": 0.5, "eps": 1e-3}),
+    ("rmsprop", {}),
+    ("rmsprop", {"alpha": 0.9, "eps": 1e-3}),
+    ("rmsprop", {"centered": True}),
+    ("rmsprop", {"momentum": 0.9}),
+    ("rmsprop", {"centered": True, "momentum": 0.5, "weight_decay": 0.1}),
+    ("adam", {}),
+    ("adam", {"amsgrad": True}),
+    ("adam", {"weight_decay": 0.1}),
+    ("adam", {"betas": (0.5, 0.9), "eps": 1e-3}),
+    ("adam", {"amsgrad": True, "weight_decay": 0.1, "betas": (0.8, 0.99)}),
+    ("adamw", {}),
+    ("adamw", {"weight_decay": 0.1}),
+    ("adamw", {"amsgrad": True, "weight_decay": 0.3}),
+]
+FAMILY = {"momentum": "sgd", "nesterov": "sgd", "adamw": "adam"}
+# per surface and family: big enough to travel, small enough not to diverge or to reach the
+# sign-like bouncing around the minimum, where any rounding difference grows chaotically
+LRS = {
+    "quadratic": {"sgd": 0.05, "adagrad": 0.5, "rmsprop": 0.005, "adam": 0.01},
+    "rosenbrock": {"sgd": 5e-4, "adagrad": 0.1, "rmsprop": 5e-3, "adam": 1e-2},
+}
+SURFACES = {"quadratic": (Quadratic(), (2.0, -1.0)), "rosenbrock": (Rosenbrock(), (-1.5, 2.0))}
+
+
+def torch_trajectory(opt: Optimizer, surface, start, steps=STEPS, scheduler=None) -> np.ndarray:
+    """The same run in torch.optim (float64), with an optional lr_scheduler stepped each step.
+
+    torch gets the surface's own gradient: autograd's differs in the last bit (another order of
+    products), and on Rosenbrock's curved valley such differences grow past 1e-9 in 200 steps.
+    """
+    p = torch.tensor(start, dtype=torch.float64)
+    hyper = {k: v for k, v in opt.hyper.items() if k != "convention"}
+    torch_opt = TORCH[opt.name]([p], **hyper)
+    sched = scheduler(torch_opt) if scheduler else None
+    points = [p.clone()]
+    for _ in range(steps):
+        p.grad = torch.from_numpy(surface.grad(*p.numpy()))
+        torch_opt.step()
+        if sched:
+            sched.step()
+        points.append(p.clone())
+    return torch.stack(points).numpy()
+
+
+@pytest.mark.parametrize("surface_name", SURFACES)
+def test_trajectories_match_torch(surface_name):
+    surface, start = SURFACES[surface_name]
+    lrs = LRS[surface_name]
+    opts = [make_optimizer(n, lr=lrs[FAMILY.get(n, n)], **h) for n, h in CONFIGS]
+    # mixed batches of different optimizers: the vectorized path is the one under test
+    trajs = [t for i in range(0, len(opts), 16) for t in simulate_many(
+        surface, opts[i : i + 16], [start] * len(opts[i : i + 16]), STEPS)]  # fmt: skip
+    for opt, traj, config in zip(opts, trajs, CONFIGS, strict=True):
+        assert traj.diverged_at is None, config
+        assert np.linalg.norm(traj.points[-1] - start) > 0.05, config
+        expected = torch_trajectory(opt, surface, start)
+        np.testing.assert_allclose(
+            traj.points, expected, rtol=1e-9, atol=1e-12, err_msg=str(config)
+        )
+
+
+LR_SCHED = torch.optim.lr_scheduler
+WITH_SCHEDULES = [  # (optimizer, base lr, our schedule, torch's scheduler, other hyperparameters)
+    ("momentum", 0.05, schedules.step_decay(0.05, 30, 0.5), lambda o: LR_SCHED.StepLR(o, 30, 0.5),
+     {}),
+    ("adam", 0.05, schedules.cosine_annealing(0.05, 150, 0.001),
+     lambda o: LR_SCHED.CosineAnnealingLR(o, 150, 0.001), {}),
+    ("adagrad", 0.5, schedules.exponential_decay(0.5, 0.99),
+     lambda o: LR_SCHED.ExponentialLR(o, 0.99), {"lr_decay": 0.01}),
+    ("rmsprop", 0.02, schedules.linear_warmup(0.02, 50, 0.1),
+     lambda o: LR_SCHED.LinearLR(o, 0.1, total_iters=50), {"momentum": 0.5}),
+    ("adamw", 0.05, schedules.one_cycle(0.05, STEPS),
+     lambda o: LR_SCHED.OneCycleLR(o, 0.05, total_steps=STEPS, cycle_momentum=False),
+     {"weight_decay": 0.1}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "base_lr", "schedule", "scheduler", "hyper"), WITH_SCHEDULES)
+def test_scheduled_trajectories_match_torch_lr_scheduler(name, base_lr, schedule, scheduler, hyper):
+    surface, start = SURFACES["quadratic"]
+    opt = make_optimizer(name, lr=schedule, **hyper)
+    (traj,) = simulate_many(surface, [opt], [start], STEPS)
+    expected = torch_trajectory(make_optimizer(name, lr=base_lr, **hyper), surface, start,
+                                scheduler=scheduler)  # fmt: skip
+    np.testing.assert_allclose(traj.points, expected, rtol=1e-9, atol=1e-12)
+
+
+# First steps worked out by hand from the published rules: θ₀ = (1, −2), g₀ = (0.5, −1),
+# g₁ = (1, 1). ε is set tiny where it should not matter and large where its place is tested.
+THETA, G0, G1 = np.array([1.0, -2.0]), np.array([0.5, -1.0]), np.array([1.0, 1.0])
+TINY = 1e-300
+HAND = [
+    # plain SGD: θ ← θ − ηg
+    ("sgd", {"lr": 0.1}, [0.95, -1.9], [0.85, -2.0]),
+    # L2: g₀ + 0.5θ₀ = (1, −2)
+    ("sgd", {"lr": 0.1, "weight_decay": 0.5}, [0.9, -1.8], None),
+    # b₀ = g₀; b₁ = 0.9·b₀ + g₁ = (1.45, 0.1)
+    ("momentum", {"lr": 0.1}, [0.95, -1.9], [0.95 - 0.145, -1.9 - 0.01]),
+    # dampening: b₁ = 0.9·b₀ + 0.5·g₁ = (0.95, −0.4); the first buffer is g₀, undamped
+    ("momentum", {"lr": 0.1, "dampening": 0.5}, [0.95, -1.9], [0.95 - 0.095, -1.9 + 0.04]),
+    # nesterov: step along g + 0.9b: 1.9·g₀, then g₁ + 0.9·(1.45, 0.1) = (2.305, 1.09)
+    ("nesterov", {"lr": 0.1}, [1 - 0.095, -2 + 0.19], [0.905 - 0.2305, -1.81 - 0.109]),
+    # Adagrad: Σg² = (0.25, 1), then (1.25, 2)
+    ("adagrad", {"lr": 0.1, "eps": TINY}, [0.9, -1.9],
+     [0.9 - 0.1 / 1.25**0.5, -1.9 - 0.1 / 2**0.5]),
+    # lr_decay: the second step's rate is 0.1 / (1 + 1·0.5)
+    ("adagrad", {"lr": 0.1, "lr_decay": 0.5, "eps": TINY}, [0.9, -1.9],
+     [0.9 - 0.1 / 1.5 / 1.25**0.5, -1.9 - 0.1 / 1.5 / 2**0.5]),
+    # initial accumulator 0.75: Σg² = (1, 1.75)
+    ("adagrad", {"lr": 0.1, "initial_accumulator_value": 0.75, "eps": TINY},
+     [1 - 0.05, -2 + 0.1 / 1.75**0.5], None),
+    # ε outside the root: 0.5/(0.5 + 0.5), −1/(1 + 0.5)
+    ("adagrad", {"lr": 0.1, "eps": 0.5}, [1 - 0.05, -2 + 0.1 / 1.5], None),
+    # lecture: mean of g² = (0.625, 1) at the second step, where torch's sum is (1.25, 2)
+    ("adagrad", {"lr": 0.1, "eps": TINY, "convention": "lecture"}, [0.9, -1.9],
+     [0.9 - 0.1 / 0.625**0.5, -1.9 - 0.1]),
+    # RMSprop: v₀ = 0.01g₀² → σ = (0.05, 0.1); v₁ = 0.99v₀ + 0.01g₁² = (0.012475, 0.0199)
+    ("rmsprop", {"lr": 0.01, "eps": TINY}, [0.9, -1.9],
+     [0.9 - 0.01 / 0.012475**0.5, -1.9 - 0.01 / 0.0199**0.5]),
+    # ε outside the root: σ = (0.05 + 0.1, 0.1 + 0.1)
+    ("rmsprop", {"lr": 0.01, "eps": 0.1}, [1 - 0.005 / 0.15, -2 + 0.01 / 0.2], None),
+    # centered: ḡ₀ = 0.01g₀, σ² = v₀ − ḡ₀² = (0.002475, 0.0099)
+    ("rmsprop", {"lr": 0.01, "eps": TINY, "centered": True},
+     [1 - 0.005 / 0.002475**0.5, -2 + 0.01 / 0.0099**0.5], None),
+    # momentum: b₀ = g₀/σ₀ = (10, −10); b₁ = 0.9b₀ + g₁/σ₁
+    ("rmsprop", {"lr": 0.01, "eps": TINY, "momentum": 0.9}, [0.9, -1.9],
+     [0.9 - 0.01 * (9 + 1 / 0.012475**0.5), -1.9 - 0.01 * (-9 + 1 / 0.0199**0.5)]),
+    # lecture: σ₀ = |g₀|, so the first step is η·sign(g₀); σ₁² = 0.99g₀² + 0.01g₁² = (0.2575, 1)
+    ("rmsprop", {"lr": 0.01, "eps": TINY, "convention": "lecture"}, [0.99, -1.99],
+     [0.99 - 0.01 / 0.2575**0.5, -1.99 - 0.01]),
+    # Adam: m̂₀ = g₀, √v̂₀ = |g₀| → η·sign(g₀); m₁ = (0.145, 0.01), v₁ = (0.00124975, 0.001999),
+    # bias corrections 1 − 0.9² = 0.19 and 1 − 0.999² = 0.001999
+    ("adam", {"lr": 0.1, "eps": TINY}, [0.9, -1.9],
+     [0.9 - 0.1 * (0.145 / 0.19) / (0.00124975 / 0.001999) ** 0.5,
+      -1.9 - 0.1 * (0.01 / 0.19) / (0.001999 / 0.001999) ** 0.5]),
+    # ε outside the bias-corrected root: g₀/(|g₀| + 0.1)
+    ("adam", {"lr": 0.1, "eps": 0.1}, [1 - 0.1 * 0.5 / 0.6, -2 + 0.1 / 1.1], None),
+    # L2 enters m and v: g₀ + 0.5θ₀ = (1, −2), still a sign step at first
+    ("adam", {"lr": 0.1, "eps": TINY, "weight_decay": 0.5}, [0.9, -1.9], None),
+    # AdamW: θ ← (1 − 0.1·0.5)θ, then the Adam step
+    ("adamw", {"lr": 0.1, "eps": TINY, "weight_decay": 0.5}, [0.95 - 0.1, -1.9 + 0.1], None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "hyper", "first", "second"), HAND)
+def test_first_steps_by_hand(name, hyper, first, second):
+    opt = make_optimizer(name, **hyper)
+    state = opt.init(THETA)
+    p, state = opt.update(G0, state, THETA)
+    np.testing.assert_allclose(p, first, rtol=1e-12)
+    if second is not None:
+        p, state = opt.update(G1, state, p)
+        np.testing.assert_allclose(p, second, rtol=1e-12)
+
+
+def test_adam_state_and_amsgrad_by_hand():
+    # g₁ = 0 lets v shrink to 0.999v₀; AMSGrad keeps v₀ = (0.00025, 0.001)
+    zero = np.zeros(2)
+    for amsgrad, v in ((False, 0.999 * G0**2 * 0.001), (True, G0**2 * 0.001)):
+        opt = make_optimizer("adam", lr=0.1, eps=TINY, weight_decay=0.0, amsgrad=amsgrad)
+        p, state = opt.update(G0, opt.init(THETA), THETA)
+        np.testing.assert_allclose(state.m, 0.1 * G0, rtol=1e-15)
+        p, state = opt.update(zero, state, p)
+        m = 0.09 * G0
+        expected = np.array([0.9, -1.9]) - 0.1 * (m / 0.19) / (v / 0.001999) ** 0.5
+        np.testing.assert_allclose(p, expected, rtol=1e-12)
+
+
+def test_defaults_are_torch_defaults():
+    p = [torch.zeros(2, requires_grad=True)]
+    for name in OPTIMIZERS:
+        opt = make_optimizer(name)
+        torch_defaults = TORCH[name](p, lr=0.0).defaults
+        for key, value in opt.hyper.items():
+            if key == "convention":
+                assert value == "pytorch"
+            elif key != "lr" and not (name in ("momentum", "nesterov") and key in
+                                      ("momentum", "nesterov")):  # fmt: skip
+                assert value == torch_defaults[key], (name, key)
+        assert opt.hyper["lr"] == TORCH[name]([torch.zeros(1, requires_grad=True)]).defaults["lr"]
+    assert make_optimizer("momentum").hyper["momentum"] == 0.9
+    nesterov = {
+        "lr": 1e-3,
+        "momentum": 0.9,
+        "dampening": 0.0,
+        "weight_decay": 0.0,
+        "nesterov": True,
+    }
+    assert make_optimizer("nesterov").hyper == nesterov
+
+
+@pytest.mark.parametrize(
+    ("name", "hyper", "match"),
+    [
+        ("sgdd", {}, "unknown optimizer 'sgdd'"),
+        ("adam", {"momentum": 0.9}, "adam has no hyperparameter 'momentum'"),
+        ("sgd", {"lr": -0.1}, "lr=-0.1"),
+        ("sgd", {"lr": float("nan")}, "lr=nan"),
+        ("sgd", {"lr": "fast"}, "lr='fast'"),
+        ("sgd", {"momentum": -0.5}, "momentum=-0.5"),
+        ("sgd", {"weight_decay": -1.0}, "weight_decay"),
+        ("sgd", {"nesterov": True}, "Nesterov momentum requires momentum > 0"),
+        ("nesterov", {"dampening": 0.1}, "zero dampening"),
+        ("momentum", {"dampening": 1.5}, "dampening"),
+        ("adam", {"betas": (1.0, 0.999)}, "beta1 must lie in"),
+        ("adam", {"betas": (0.9, -0.1)}, "beta2 must lie in"),
+        ("adamw", {"betas": 0.9}, "pair"),
+        ("adam", {"eps": 0.0}, "eps=0.0"),
+        ("adam", {"amsgrad": 1}, "amsgrad"),
+        ("adagrad", {"lr_decay": -0.1}, "lr_decay"),
+        ("adagrad", {"initial_accumulator_value": -1.0}, "initial_accumulator_value"),
+        ("adagrad", {"convention": "keras"}, "convention"),
+        ("adagrad", {"convention": "lecture", "initial_accumulator_value": 0.1}, "lecture"),
+        ("rmsprop", {"alpha": 1.5}, "alpha"),
+        ("rmsprop", {"centered": True, "convention": "lecture"}, "lecture"),
+        ("rmsprop", {"momentum": float("inf")}, "momentum"),
+    ],
+)
+def test_invalid_hyperparameters_raise(name, hyper, match):
+    with pytest.raises(ValueError, match=match.replace("(", r"\(")):
+        make_optimizer(name, **hyper)
+
+
+def test_invalid_schedule_values_raise_when_used():
+    opt = make_optimizer("sgd", lr=lambda t: 0.1 - 0.01 * t)
+    with pytest.raises(ValueError, match=r"lr must be finite and >= 0.*step 11"):
+        simulate_many(Quadratic(), [opt], [(1.0, 1.0)], 20)

@@ -1,0 +1,135 @@
+"""Schedules against torch.optim.lr_scheduler's lr sequences (1e-12), the Transformer paper's
+formula, vectorization, the registry a UI builds controls from, and parameter checks."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from optimizers import schedules
+from optimizers.schedules import SCHEDULES, make_schedule, schedule_params
+
+torch = pytest.importorskip("torch")
+LR = torch.optim.lr_scheduler
+N = 400
+
+
+def torch_lrs(base_lr: float, make_scheduler, steps: int = N) -> np.ndarray:
+    """The lr torch's optimizer uses at each step: the group lr after t scheduler steps."""
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=base_lr)
+    sched = make_scheduler(opt)
+    lrs = []
+    for _ in range(steps):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return np.array(lrs)
+
+
+CASES = [  # (ours, base lr, torch scheduler, steps)
+    (schedules.constant(0.3), 0.3, lambda o: LR.ConstantLR(o, factor=1.0), N),
+    (schedules.step_decay(0.5, 37), 0.5, lambda o: LR.StepLR(o, 37), N),
+    (schedules.step_decay(0.2, 10, 0.7), 0.2, lambda o: LR.StepLR(o, 10, 0.7), N),
+    (schedules.exponential_decay(0.1, 0.99), 0.1, lambda o: LR.ExponentialLR(o, 0.99), N),
+    (schedules.cosine_annealing(0.1, 100), 0.1, lambda o: LR.CosineAnnealingLR(o, 100), N),
+    (schedules.cosine_annealing(0.1, 150, 0.01), 0.1,
+     lambda o: LR.CosineAnnealingLR(o, 150, 0.01), N),
+    (schedules.linear_warmup(0.1, 50), 0.1, lambda o: LR.LinearLR(o, total_iters=50), N),
+    (schedules.linear_warmup(0.1, 20, 0.05), 0.1,
+     lambda o: LR.LinearLR(o, 0.05, total_iters=20), N),
+    (schedules.warmup_cosine(0.1, 40, N), 0.1, lambda o: LR.SequentialLR(
+        o, [LR.LinearLR(o, 1 / 40, total_iters=40), LR.CosineAnnealingLR(o, N - 40)], [40]), N),
+    (schedules.warmup_cosine(0.1, 7, 100, 0.02), 0.1, lambda o: LR.SequentialLR(
+        o, [LR.LinearLR(o, 1 / 7, total_iters=7), LR.CosineAnnealingLR(o, 93, 0.02)], [7]), 101),
+    (schedules.one_cycle(0.2, N), 0.2, lambda o: LR.OneCycleLR(o, 0.2, N, cycle_momentum=False), N),
+    (schedules.one_cycle(0.5, 120, 0.25, 10.0, 100.0, "linear"), 0.5,
+     lambda o: LR.OneCycleLR(o, 0.5, 120, pct_start=0.25, anneal_strategy="linear",
+                             div_factor=10.0, final_div_factor=100.0, cycle_momentum=False), 120),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("schedule", "base_lr", "make_scheduler", "steps"), CASES)
+def test_equals_torch_lr_scheduler(schedule, base_lr, make_scheduler, steps):
+    expected = torch_lrs(base_lr, make_scheduler, steps)
+    t = np.arange(steps)
+    np.testing.assert_allclose(schedule(t), expected, rtol=1e-12, atol=1e-12 * base_lr)
+    # vectorized and scalar calls agree exactly
+    assert [schedule(int(i)) for i in t[::17]] == list(schedule(t)[::17])
+
+
+def test_noam_is_the_transformer_formula():
+    # Vaswani et al. (2017), eq. 3: lrate = d^−0.5 · min(step^−0.5, step · warmup^−1.5)
+    schedule = schedules.noam(512, 4000)
+    assert schedule(0) == pytest.approx(512**-0.5 * 4000**-1.5, rel=1e-15)
+    assert schedule(3999) == pytest.approx(1 / math.sqrt(512 * 4000), rel=1e-15)  # the peak
+    assert schedule(15999) == pytest.approx(0.5 / math.sqrt(512 * 4000), rel=1e-15)  # 4× later
+    lrs = schedule(np.arange(10_000))
+    assert int(np.argmax(lrs)) == 3999
+    assert np.all(np.diff(lrs[:4000]) > 0) and np.all(np.diff(lrs[4000:]) < 0)
+    assert schedules.noam(64, 10, factor=2.0)(5) == pytest.approx(2 * 64**-0.5 * 6 * 10**-1.5)
+
+
+def test_past_the_end():
+    assert schedules.one_cycle(0.2, 100)(500) == schedules.one_cycle(0.2, 100)(99)
+    assert schedules.one_cycle(0.2, 100)(99) == pytest.approx(0.2 / 25 / 1e4, rel=1e-12)
+    assert schedules.warmup_cosine(0.1, 10, 100, 0.01)(np.arange(100, 200)).tolist() == [0.01] * 100
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+def test_registry_describes_each_schedule(name):
+    params = schedule_params(name)
+    assert [p.name for p in params] == list(SCHEDULES[name].__code__.co_varnames[: len(params)])
+    for p in params:
+        if p.choices:
+            assert p.default in p.choices
+        else:
+            assert p.low <= p.default <= p.high, p
+    schedule = make_schedule(name)
+    lrs = schedule(np.arange(3000))
+    assert lrs.shape == (3000,) and np.all(np.isfinite(lrs)) and np.all(lrs >= 0)
+    assert SCHEDULES[name].__doc__ and "torch" in SCHEDULES[name].__doc__
+
+
+def test_registry_lists_every_schedule():
+    assert set(SCHEDULES) == {"constant", "step_decay", "exponential_decay", "cosine_annealing",
+                              "linear_warmup", "warmup_cosine", "noam", "one_cycle"}  # fmt: skip
+
+
+def test_make_schedule_uses_given_parameters():
+    assert make_schedule("step_decay", lr=1.0, step_size=2, gamma=0.5)(5) == 0.25
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "match"),
+    [
+        ("warp", {}, "unknown schedule 'warp'"),
+        ("noam", {"lr": 0.1}, "has no parameter 'lr'"),
+        ("constant", {"lr": -1.0}, "lr must be"),
+        ("constant", {"lr": math.inf}, "lr must be"),
+        ("step_decay", {"step_size": 0}, "step_size"),
+        ("step_decay", {"step_size": 2.5}, "step_size"),
+        ("step_decay", {"gamma": 0.0}, "gamma"),
+        ("exponential_decay", {"gamma": 1.5}, "gamma"),
+        ("cosine_annealing", {"t_max": 0}, "t_max"),
+        ("cosine_annealing", {"lr": 0.1, "eta_min": 0.5}, "eta_min"),
+        ("linear_warmup", {"start_factor": 0.0}, "start_factor"),
+        ("warmup_cosine", {"warmup_steps": 2000, "total_steps": 1000}, "warmup_steps"),
+        ("noam", {"factor": 0.0}, "factor"),
+        ("noam", {"d_model": 0}, "d_model"),
+        ("one_cycle", {"pct_start": 0.0}, "pct_start"),
+        ("one_cycle", {"pct_start": 1.0}, "pct_start"),
+        ("one_cycle", {"anneal_strategy": "exp"}, "anneal_strategy"),
+        ("one_cycle", {"div_factor": 0.0}, "div_factor"),
+    ],
+)
+def test_invalid_parameters_raise(name, params, match):
+    with pytest.raises(ValueError, match=match):
+        make_schedule(name, **params)
+
+
+@pytest.mark.parametrize("step", [-1, np.array([0, -3]), 1.5, np.array([0.5])])
+def test_steps_must_be_non_negative_integers(step):
+    with pytest.raises(ValueError, match="step"):
+        schedules.exponential_decay(0.1, 0.9)(step)
