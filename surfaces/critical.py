@@ -84,15 +84,15 @@ def _solve2(a: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     return np.where((det != 0)[:, None], out / safe[:, None], 0.0)
 
 
-def _levenberg_marquardt(unit: _Unit, starts: np.ndarray) -> np.ndarray:
-    """Minimize ‖∇f‖² from every start at once; returns the final points."""
+def _levenberg_marquardt(unit: _Unit, starts: np.ndarray, done: float) -> np.ndarray:
+    """Minimize ‖∇f‖² from every start at once, until ‖∇f‖ ≤ done; returns the final points."""
     u = starts.copy()
     with np.errstate(all="ignore"):
         g = unit.grad(u)
         h = unit.hessian(u)
         norm = np.linalg.norm(g, axis=-1)
         mu = 1e-2 * np.einsum("nij,nij->n", h, h)
-        active = np.isfinite(norm) & np.isfinite(mu) & (norm > 0)
+        active = np.isfinite(norm) & np.isfinite(mu) & (norm > done)
         for _ in range(LM_ITERATIONS):
             idx = np.flatnonzero(active)
             if idx.size == 0:
@@ -112,7 +112,7 @@ def _levenberg_marquardt(unit: _Unit, starts: np.ndarray) -> np.ndarray:
             h[good] = unit.hessian(u[good])
             mu[idx] = np.where(better, mu[idx] / 3.0, mu[idx] * 4.0)
             # Done: converged to machine precision, or stuck (step rejected at huge damping).
-            active[idx] = (length > 1e-15) & (norm[idx] > 0) & (mu[idx] < 1e300)
+            active[idx] = (length > 1e-15) & (norm[idx] > done) & (mu[idx] < 1e300)
     return u
 
 
@@ -160,7 +160,8 @@ class _Finder:
         return inside & finite & (norm <= GRAD_TOL * self.g_scale)
 
     def roots(self, starts: np.ndarray) -> np.ndarray:
-        u = _levenberg_marquardt(self.unit, starts)
+        # LM stops a little short of the acceptance threshold; the Newton polish finishes.
+        u = _levenberg_marquardt(self.unit, starts, 1e-3 * GRAD_TOL * self.g_scale)
         u = _polish(self.unit, u, 1e-9 * self.h_scale, POLISH_ITERATIONS)
         return u[self.converged(u)]
 

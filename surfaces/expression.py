@@ -147,10 +147,11 @@ class _Builder:
         return base**exponent
 
     def call(self, node: ast.Call) -> sp.Expr:
-        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            name = node.func.id if isinstance(node.func, ast.Name) else _describe(node.func)
+        if not isinstance(node.func, ast.Name):
+            raise _fail(f"calling {_describe(node.func)} is not allowed", self.column(node))
+        if node.func.id not in FUNCTIONS:
             raise _fail(
-                f"unknown function {name!r}",
+                f"unknown function {node.func.id!r}",
                 self.column(node),
                 f"allowed functions: {', '.join(FUNCTIONS)}",
             )

@@ -1,0 +1,30 @@
+"""The core (surfaces/, optimizers/, viz/) never imports streamlit, checked on the source."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FILES = sorted(
+    p for folder in ("surfaces", "optimizers", "viz") for p in (ROOT / folder).rglob("*.py")
+)
+
+
+def _imported(tree: ast.AST) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return {name.split(".")[0] for name in names}
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_core_module_does_not_import_streamlit(path):
+    assert "streamlit" not in _imported(ast.parse(path.read_text(encoding="utf-8")))
+
+
+def test_the_check_sees_an_import():
+    assert "streamlit" in _imported(ast.parse("from streamlit.runtime import x\nimport os"))
