@@ -85,7 +85,7 @@ def _number(value: float) -> str:
 
 
 def surface_title(key: str) -> str:
-    return "✏️ your own formula" if key == CUSTOM else get_surface(key).title
+    return "your own formula (type it)" if key == CUSTOM else get_surface(key).title
 
 
 def surface_picker(
@@ -200,7 +200,8 @@ def optimizer_picker(
     popover. ``overrides`` changes defaults (so a page can start Adagrad in the lecture form).
     """
     name = st.selectbox("Optimizer", list(names), index=list(names).index(default),
-                        key=f"{key}_opt", bind=URL)  # fmt: skip
+                        key=f"{key}_opt", bind=URL, on_change=_reset_settings,
+                        args=(key,))  # fmt: skip
     defaults = make_optimizer(name).hyper | (overrides or {})
     rate = log_slider("learning rate η", f"{key}_lr", low=lr_range[0], high=lr_range[1], default=lr)
     hyper: dict[str, Any] = {}
@@ -216,6 +217,14 @@ def optimizer_picker(
         st.caption("Nesterov needs momentum > 0: using momentum 0.9.")
         hyper["momentum"] = 0.9
     return RunSpec(name, float(rate), tuple(hyper.items()), schedule, schedule_params)
+
+
+def _reset_settings(key: str) -> None:
+    """A newly chosen optimizer starts from its own defaults (the learning rate is kept)."""
+    keep = {f"{key}_opt", f"{key}_lr"}
+    for name in [k for k in st.session_state if isinstance(k, str) and k.startswith(f"{key}_")]:
+        if name not in keep:
+            del st.session_state[name]
 
 
 def _hyper_widget(field: str, default: Any, key: str) -> Any:

@@ -22,10 +22,11 @@ def checked_url_params() -> Iterator[None]:
     requested = st.query_params.to_dict()
     slot = st.empty()
     yield
+    kept = st.query_params.to_dict()  # Streamlit has removed the values it rejected
     ignored = [
         f"`{key}={value[:40]}`"
         for key, value in requested.items()
-        if key not in STREAMLIT_PARAMS and not _honoured(key, value)
+        if key not in STREAMLIT_PARAMS and not _honoured(key, value, kept.get(key))
     ]
     if ignored:
         slot.warning(
@@ -35,9 +36,12 @@ def checked_url_params() -> Iterator[None]:
         )
 
 
-def _honoured(key: str, raw: str) -> bool:
+def _honoured(key: str, raw: str, kept: str | None) -> bool:
+    """A parameter counts as used if a widget took it: the URL kept it, or the widget holds it."""
     if key not in st.session_state:
-        return False
+        return False  # no widget of that name on this page
+    if kept == raw:
+        return True  # e.g. a select box whose URL value is its label, not its option
     value = st.session_state[key]
     if isinstance(value, bool):
         return raw.lower() == str(value).lower()

@@ -1,0 +1,22 @@
+"""Every page of the app runs without exception, through app.py's navigation."""
+
+from pathlib import Path
+
+import pytest
+from helpers import run_page
+
+from ui.catalogue import PAGES
+
+
+@pytest.mark.parametrize("path", ["views/home.py", *(entry.path for entry in PAGES)])
+def test_page_runs_without_exception(path):
+    at = run_page(path)
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert not at.warning, [w.value for w in at.warning]  # no URL given, nothing to warn about
+
+
+def test_home_links_every_page():
+    at = run_page("views/home.py")
+    linked = [link.proto.page for link in at.get("page_link")]
+    assert linked == [Path(entry.path).stem for entry in PAGES]

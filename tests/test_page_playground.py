@@ -1,0 +1,127 @@
+"""The playground page, driven through AppTest: figures, controls, presets and share links."""
+
+import numpy as np
+import pytest
+from helpers import figures, run_page
+
+from optimizers import make_optimizer, simulate
+from surfaces import get_surface
+
+PAGE = "views/playground.py"
+
+
+def contour(at) -> dict:
+    """The animated 2-D view: the figure with frames."""
+    return next(fig for fig in figures(at) if fig.get("frames"))
+
+
+def run_paths(fig: dict) -> list[np.ndarray]:
+    """Each run's full path (the faint line traces drawn under the animated markers)."""
+    return [
+        np.column_stack([trace["x"], trace["y"]])
+        for trace in fig["data"][1:]
+        if trace.get("mode") == "lines" and trace.get("opacity")
+    ]
+
+
+def test_default_view_has_every_part():
+    at = run_page(PAGE)
+    assert not at.exception
+    flat, solid, curves = figures(at)
+    # pick grid, 3 faint paths, known minima, then tail + marker per run
+    assert len(flat["data"]) == 1 + 3 + 1 + 2 * 3
+    assert flat["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
+    moving = list(range(5, 11))
+    assert all(frame["traces"] == moving for frame in flat["frames"])
+    assert len(flat["frames"]) > 50
+    assert [t["type"] for t in solid["data"]] == ["surface"] + ["scatter3d"] * 3
+    assert len(curves["data"]) == 3 * 3  # loss, gradient norm, learning rate for each run
+    table = at.dataframe[0].value
+    assert list(table["run"]) == ["sgd (lr 0.001)", "momentum (lr 0.001)", "adam (lr 0.05)"]
+
+
+def test_trajectory_is_the_core_simulation():
+    at = run_page(PAGE)
+    adam_path = run_paths(contour(at))[2]
+    expected = simulate(
+        get_surface("rosenbrock"), make_optimizer("adam", lr=0.05), (-1.2, 1.0), 500
+    ).points
+    np.testing.assert_allclose(adam_path, expected)
+
+
+def test_learning_rate_slider_changes_the_trajectory():
+    at = run_page(PAGE)
+    before = run_paths(contour(at))[0]
+    at.select_slider(key="r0_lr").set_value(0.002).run()
+    after = run_paths(contour(at))[0]
+    assert not at.exception
+    assert before.shape == after.shape and not np.allclose(before, after)
+    assert at.dataframe[0].value["run"][0] == "sgd (lr 0.002)"
+
+
+def test_url_restores_the_view_exactly():
+    query = {
+        "surface": "Himmelblau", "start_x": "-1", "start_y": "-1", "steps": "300", "runs": "2",
+        "r0_opt": "rmsprop", "r0_lr": "0.01", "r1_opt": "nesterov", "r1_lr": "0.003",
+        "r1_momentum": "0.8",
+    }  # fmt: skip
+    shared = run_page(PAGE, query)
+    assert not shared.exception and not shared.warning
+
+    by_hand = run_page(PAGE)
+    by_hand.selectbox(key="surface").set_value("himmelblau").run()
+    by_hand.number_input(key="start_x").set_value(-1.0)
+    by_hand.number_input(key="start_y").set_value(-1.0)
+    by_hand.slider(key="steps").set_value(300)
+    by_hand.slider(key="runs").set_value(2).run()
+    by_hand.selectbox(key="r0_opt").set_value("rmsprop").run()
+    by_hand.select_slider(key="r0_lr").set_value(0.01)
+    by_hand.selectbox(key="r1_opt").set_value("nesterov").run()
+    by_hand.select_slider(key="r1_lr").set_value(0.003)
+    by_hand.slider(key="r1_momentum").set_value(0.8).run()
+    assert figures(shared) == figures(by_hand)
+
+
+@pytest.mark.parametrize(
+    "query, ignored",
+    [
+        ({"surface": "banana"}, "surface=banana"),
+        ({"r0_lr": "banana"}, "r0_lr=banana"),
+        ({"steps": str(10**9)}, "steps="),
+        ({"start_x": "nan"}, "start_x=nan"),
+        ({"r5_lr": "0.1"}, "r5_lr=0.1"),  # a run that is not shown
+        ({"runs": "-3", "hack": "<script>"}, "hack=<script>"),
+    ],
+)
+def test_bad_url_loads_defaults_with_a_note(query, ignored):
+    at = run_page(PAGE, query)
+    assert not at.exception
+    assert len(at.warning) == 1 and ignored in at.warning[0].value
+    assert len(contour(at)["frames"]) > 1  # the default view is still drawn
+
+
+def test_formula_error_keeps_the_last_good_surface():
+    at = run_page(
+        PAGE, {"surface": "your own formula (type it)", "surface_formula": "sin(x)*cos(y)"}
+    )
+    good = contour(at)["layout"]["images"][0]["source"]
+    at.text_input(key="surface_formula").input("sin(x)*__import__('os')").run()
+    assert not at.exception
+    assert "not allowed" in at.error[0].value or "unknown" in at.error[0].value
+    assert contour(at)["layout"]["images"][0]["source"] == good
+
+
+@pytest.mark.parametrize("preset", [0, 1, 2, 3])
+def test_presets_tell_their_story(preset):
+    at = run_page(PAGE)
+    button = [b for b in at.button if b.label and not b.label.startswith("🔗")][preset]
+    button.click().run()
+    assert not at.exception and not at.warning
+    assert at.info  # the preset's note
+    table = at.dataframe[0].value
+    if preset == 1:  # momentum rolls through: it ends in the deeper (left) minimum, GD does not
+        ends = [path[-1, 0] for path in run_paths(contour(at))]
+        assert ends[0] > 0 > ends[1]
+    if preset == 3:  # 2/λmax = 0.02 on this bowl: only the smallest step converges
+        assert list(table["status"])[0] == "converging"
+        assert all(s.startswith("diverged at step") for s in list(table["status"])[2:])
