@@ -21,6 +21,7 @@ The per-step coefficients (s, κ, a_m, b_m, a_v, b_v, c) are precomputed as arra
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -38,7 +39,7 @@ class State(NamedTuple):
     their initial value)."""
 
     count: int
-    m: np.ndarray  # momentum buffer (SGD, RMSprop) or first moment (Adam)
+    m: np.ndarray  # momentum buffer (SGD, RMSprop) or first moment (Adam); else the last g or g/σ
     v: np.ndarray  # Adagrad's sum (lecture: mean) of g², RMSprop/Adam moving average of g²
     vmax: np.ndarray  # AMSGrad's running maximum of v
     gavg: np.ndarray  # centered RMSprop's moving average of g
@@ -148,7 +149,8 @@ class Optimizer(NamedTuple):
 
     ``init(params) -> State`` and ``update(grad, state, params) -> (new_params, new_state)``, for
     params of shape (..., 2); nothing is mutated. ``hyper`` holds every hyperparameter with its
-    default resolved; ``rule`` is what ``simulate_many`` vectorizes over.
+    default resolved; ``rule`` is what ``simulate_many`` vectorizes over. ``help(opt.update)``
+    gives the update rule as math and what differs from the lecture.
     """
 
     name: str
@@ -345,8 +347,8 @@ _SPECS: dict[str, tuple[Callable[..., Rule], dict[str, Any]]] = {
             "convention": "pytorch",
         },
     ),
-    "adam": (lambda **h: _adam(**h, decoupled=False), _ADAM),
-    "adamw": (lambda **h: _adam(**h, decoupled=True), _ADAM | {"weight_decay": 1e-2}),
+    "adam": (functools.partial(_adam, decoupled=False), _ADAM),
+    "adamw": (functools.partial(_adam, decoupled=True), _ADAM | {"weight_decay": 1e-2}),
 }
 
 
@@ -383,6 +385,7 @@ def make_optimizer(name: str, **hyper: Any) -> Optimizer:
             )
         return p, new
 
+    update.__doc__ = getattr(build, "func", build).__doc__
     return Optimizer(name, resolved, rule, init, update)
 
 
