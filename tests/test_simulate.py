@@ -278,3 +278,18 @@ def test_lrs_are_the_schedule_and_adagrad_lr_decay():
     )
     np.testing.assert_array_equal(sgd.lrs, schedule(np.arange(30)))
     np.testing.assert_allclose(adagrad.lrs, 0.1 / (1 + 0.2 * np.arange(30)), rtol=1e-15)
+
+
+def test_runs_on_the_project_surfaces():
+    from surfaces import get_surface
+
+    regression = get_surface("regression")
+    traj = simulate(regression, make_optimizer("adam", lr=1.0), regression.default_start, 300,
+                    batch_size=4, seed=2)  # fmt: skip
+    assert traj.diverged_at is None and traj.batches.shape == (300, 4)
+    x, y = traj.points.T
+    np.testing.assert_allclose(traj.grads, regression.grad(x, y), rtol=1e-14)
+    assert traj.losses[-1] < 0.5 * traj.losses[0]
+    rosenbrock = get_surface("rosenbrock")
+    (traj,) = simulate_many(rosenbrock, [make_optimizer("momentum", lr=1e-3)], [(-1.5, 2.0)], 3000)
+    np.testing.assert_allclose(traj.points[-1], [1.0, 1.0], atol=0.02)
