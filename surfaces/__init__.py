@@ -7,7 +7,7 @@ array([0., 0.])
 """
 
 import surfaces.networks  # noqa: F401  (part 2: batch size and momentum)
-from surfaces import analytic, data  # noqa: F401  (registration order: analytic first)
+from surfaces import analytic, classification, data  # noqa: F401  (registration order: analytic first)
 from surfaces.base import CriticalPoint, Param, Surface
 from surfaces.critical import critical_points
 from surfaces.expression import ExpressionError, parse_expression
