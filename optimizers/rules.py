@@ -160,18 +160,22 @@ class Optimizer(NamedTuple):
     update: Callable[[np.ndarray, State, np.ndarray], tuple[np.ndarray, State]]
 
 
-def _sgd(lr, momentum, dampening, weight_decay, nesterov) -> Rule:
+def _sgd(lr, momentum, dampening, weight_decay, nesterov, convention="pytorch") -> Rule:
     """SGD (torch.optim.SGD), with μ = momentum, τ = dampening:
 
         g ← g + λθ;  b₀ = g,  b_t = μ b_{t−1} + (1 − τ) g  (t ≥ 1);
         θ ← θ − η_t (g + μ b_t) with nesterov, θ ← θ − η_t b_t without (b = g when μ = 0).
 
-    The lecture's momentum m ← λm − ηg, θ ← θ + m is the same path when η is constant
-    (m = −η b); torch's first buffer is g itself, not (1 − τ)g.
+    convention="lecture" (LECTURE.md part 2): m₀ = 0, m_{t+1} = μ m_t − η_t g, θ ← θ + m, so m
+    is the movement itself, a weighted sum of all past steps −η_i g_i. At a constant η it is
+    torch's path (m = −η b); under a schedule it differs: torch rescales the whole remembered
+    direction by today's η_t, the lecture keeps each past gradient at the η it was taken with.
     """
 
     def steps(t: np.ndarray) -> Steps:
         eta = _rates(lr, t)
+        if convention == "lecture":
+            return _steps(eta, s=1.0, a_m=momentum, b_m=-eta)
         first = t == 0
         return _steps(
             eta,
@@ -318,12 +322,23 @@ def _constants(
 
 
 # name -> (rule builder, defaults); defaults follow torch.optim 2.x.
-_SGD = {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False}
+_SGD = {
+    "lr": 1e-3,
+    "momentum": 0.0,
+    "dampening": 0.0,
+    "weight_decay": 0.0,
+    "nesterov": False,
+    "convention": "pytorch",
+}
 _ADAM = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False}
 _SPECS: dict[str, tuple[Callable[..., Rule], dict[str, Any]]] = {
     "sgd": (_sgd, _SGD),
     "momentum": (_sgd, _SGD | {"momentum": 0.9}),
-    "nesterov": (_sgd, _SGD | {"momentum": 0.9, "nesterov": True}),
+    # The lecture's momentum has no look-ahead, so Nesterov has no convention to choose.
+    "nesterov": (
+        _sgd,
+        {k: v for k, v in _SGD.items() if k != "convention"} | {"momentum": 0.9, "nesterov": True},
+    ),
     "adagrad": (
         _adagrad,
         {
@@ -424,6 +439,9 @@ def _validate(name: str, h: dict[str, Any]) -> None:
             raise bad("initial_accumulator_value", "the lecture's mean of g² has no initial value")
         if h["convention"] == "lecture" and h.get("centered"):
             raise bad("centered", "the lecture's RMSProp is not centered")
+        if h["convention"] == "lecture" and (h.get("nesterov") or h.get("dampening", 0) != 0):
+            key = "nesterov" if h.get("nesterov") else "dampening"
+            raise bad(key, "the lecture's momentum has neither Nesterov look-ahead nor dampening")
 
 
 def _is_number(x: Any) -> bool:

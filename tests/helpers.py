@@ -44,13 +44,16 @@ def figures(at) -> list[dict]:
     return [decode_arrays(json.loads(chart.proto.spec)) for chart in at.get("plotly_chart")]
 
 
-def wait_idle(tab, timeout: float = 60_000) -> None:
-    """Wait until Streamlit has finished the current script run and the charts are drawn."""
+def wait_idle(tab, timeout: float = 60_000, charts: int = 1) -> None:
+    """Wait until Streamlit has finished the current script run and at least ``charts`` plotly
+    charts are drawn (pass 0 for a page without charts)."""
     tab.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
     tab.wait_for_timeout(300)  # a rerun may start just after an interaction
     tab.wait_for_selector(IDLE, timeout=timeout)
     tab.wait_for_function(
-        "() => [...document.querySelectorAll('.js-plotly-plot')].every(p => p._fullLayout)",
+        """n => { const plots = [...document.querySelectorAll('.js-plotly-plot')];
+                  return plots.length >= n && plots.every(p => p._fullLayout && p.layout); }""",
+        arg=charts,
         timeout=timeout,
     )
 

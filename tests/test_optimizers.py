@@ -262,3 +262,47 @@ def test_invalid_schedule_values_raise_when_used():
     opt = make_optimizer("sgd", lr=lambda t: 0.1 - 0.01 * t)
     with pytest.raises(ValueError, match=r"lr must be finite and >= 0.*step 11"):
         simulate_many(Quadratic(), [opt], [(1.0, 1.0)], 20)
+
+
+def test_lecture_momentum_first_steps_by_hand():
+    """m⁰ = 0, mᵗ⁺¹ = λmᵗ − ηgᵗ, θᵗ⁺¹ = θᵗ + mᵗ⁺¹ (LECTURE.md part 2), on L = ½(x² + 4y²)."""
+    opt = make_optimizer("momentum", lr=0.1, momentum=0.5, convention="lecture")
+    theta = np.array([1.0, 1.0])
+    state = opt.init(theta)
+    g0 = np.array([1.0, 4.0])
+    theta1, state = opt.update(g0, state, theta)
+    m1 = -0.1 * g0
+    np.testing.assert_allclose(theta1, theta + m1, rtol=1e-15)
+    g1 = theta1 * np.array([1.0, 4.0])
+    theta2, _ = opt.update(g1, state, theta1)
+    np.testing.assert_allclose(theta2, theta1 + (0.5 * m1 - 0.1 * g1), rtol=1e-15)
+
+
+def test_lecture_momentum_is_torch_momentum_at_constant_lr_and_not_under_a_schedule():
+    surface, start = SURFACES["rosenbrock"]
+    torch_form = make_optimizer("momentum", lr=5e-4)
+    lecture = make_optimizer("momentum", lr=5e-4, convention="lecture")
+    same = simulate_many(surface, [torch_form, lecture], [start, start], STEPS)
+    np.testing.assert_allclose(same[1].points, same[0].points, rtol=1e-12)
+
+    decay = schedules.step_decay(5e-4, step_size=20, gamma=0.1)
+    torch_sched = make_optimizer("momentum", lr=decay)
+    lecture_sched = make_optimizer("momentum", lr=decay, convention="lecture")
+    runs = simulate_many(surface, [torch_sched, lecture_sched], [start, start], 40)
+    # Right after the decay at step 20 torch shrinks the remembered direction ten-fold at once;
+    # the lecture's m still carries its past steps at full size, so it moves much further.
+    torch_move = np.linalg.norm(runs[0].points[22] - runs[0].points[21])
+    lecture_move = np.linalg.norm(runs[1].points[22] - runs[1].points[21])
+    assert lecture_move > 3 * torch_move
+    # and the lecture run follows its own recurrence, written out here
+    theta, m = np.array(start, dtype=float), np.zeros(2)
+    for t in range(40):
+        m = 0.9 * m - decay(t) * surface.grad(*theta)
+        theta = theta + m
+    np.testing.assert_allclose(runs[1].points[-1], theta, rtol=1e-12)
+
+
+@pytest.mark.parametrize("bad", [{"nesterov": True}, {"dampening": 0.5}])
+def test_lecture_momentum_refuses_what_the_lecture_lacks(bad):
+    with pytest.raises(ValueError, match="lecture"):
+        make_optimizer("sgd", momentum=0.9, convention="lecture", **bad)

@@ -16,7 +16,7 @@ import streamlit as st
 
 from optimizers import OPTIMIZERS, make_optimizer, schedules
 from surfaces import ExpressionError, Surface, get_surface, list_surfaces
-from ui.cache import formula_surface
+from ui.cache import formula_surface, optimizer_from_spec
 
 CUSTOM = "custom"
 DEFAULT_FORMULA = "x**2 - y**2 + 0.1*x**4"
@@ -213,10 +213,13 @@ def optimizer_picker(
             if field not in hyper and field != "lr":
                 hyper[field] = _hyper_widget(field, value, f"{key}_{field}")
         schedule, schedule_params = schedule_picker(f"{key}_sched", steps=steps)
-    if hyper.get("nesterov") and hyper.get("momentum", 0) == 0:
-        st.caption("Nesterov needs momentum > 0: using momentum 0.9.")
-        hyper["momentum"] = 0.9
-    return RunSpec(name, float(rate), tuple(hyper.items()), schedule, schedule_params)
+    spec = RunSpec(name, float(rate), tuple(hyper.items()), schedule, schedule_params)
+    try:
+        optimizer_from_spec(spec)
+    except ValueError as error:  # a combination the optimizer refuses, e.g. lecture + Nesterov
+        st.error(f"{error}. Using {name}'s defaults.", icon="⚙️")
+        spec = RunSpec(name, float(rate), tuple((k, v) for k, v in defaults.items() if k != "lr"))
+    return spec
 
 
 def _reset_settings(key: str) -> None:

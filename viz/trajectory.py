@@ -210,7 +210,7 @@ def _play_buttons() -> dict:
 
 def _scrubber(steps: np.ndarray) -> dict:
     return dict(
-        active=len(steps) - 1, x=0.18, len=0.82, y=0, yanchor="top", pad=dict(t=30),
+        active=len(steps) - 1, x=0.24, len=0.76, y=0, yanchor="top", pad=dict(t=30),
         currentvalue=dict(prefix="step ", font=dict(size=13, color="#bbbbbb")),
         font=dict(color="rgba(0,0,0,0)"), ticklen=0, minorticklen=0,
         steps=[
