@@ -67,10 +67,8 @@ if note := st.session_state.pop("lf_note", None):
 
 with st.sidebar:
     st.subheader("Classification setup")
-    target = st.radio(
-        "target class ŷ", [1, 2, 3], key="lf_target", bind=URL, horizontal=True,
-        format_func=lambda c: f"class {c}",
-    )  # fmt: skip
+    # Plain option labels: a bound radio puts the label in the URL (lf_target=2).
+    target = st.radio("target class ŷ", [1, 2, 3], key="lf_target", bind=URL, horizontal=True)
     y3 = st.number_input(
         "logit y₃ (fixed)", -1000.0, 10.0, -1000.0, 10.0, key="lf_y3", bind=URL, format="%g",
         help="The third class's logit stays fixed; the surfaces are drawn over y₁ and y₂.",
