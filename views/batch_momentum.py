@@ -89,11 +89,9 @@ def time_per_epoch(key: str, sizes: tuple[int, ...], repeats: int = 200) -> pd.D
     return pd.DataFrame(rows)
 
 
-def clamp_step(key: str, last: int) -> int:
-    """A step scrubber whose range follows the run length (a stale value is pulled in)."""
-    if st.session_state.get(key, 0) > last:
-        st.session_state[key] = last
-    return st.slider("step shown", 0, last, min(last, 0), key=key, bind=URL)
+def step_slider(key: str, last: int) -> int:
+    """The step scrubber; a new run length makes it a new widget, back at step 0."""
+    return st.slider("step shown", 0, last, 0, key=key, bind=URL)
 
 
 def _form(form: str) -> tuple[tuple[str, str], ...]:
@@ -156,7 +154,7 @@ with left:
     st.caption(f"{per_epoch} updates per epoch; ◇ marks the end of each epoch. "
                "▶ Play animates both runs.")  # fmt: skip
 with right:
-    shown = clamp_step("bm_step", max(0, len(run.points) - 2))
+    shown = step_slider("bm_step", max(0, len(run.points) - 2))
     st.plotly_chart(
         minibatch_figure(surface, surface.batch_loss, run, shown, minima=surface.minima),
         config={"displaylogo": False},
@@ -244,14 +242,16 @@ with left:
 with right:
     st.plotly_chart(cut_figure(well, mlabelled, 0.0), config={"displaylogo": False})
     ends = [float(r.points[-1, 0]) for r in mruns]
-    st.metric("largest gap between the two momentum forms", f"{path_gap(mruns[1], mruns[2]):.3g}",
+    gap = path_gap(mruns[1], mruns[2])
+    st.metric("largest gap between the two momentum forms",
+              "0 (up to rounding)" if gap < 1e-12 else f"{gap:.3g}",
               help="max over steps of the distance between the lecture-form and PyTorch-form "
               "paths: 0 at a constant η")  # fmt: skip
     st.caption(f"Ridge at x = {RIDGE:.3f}: gradient descent ends at x = {ends[0]:.3f}, "
                f"momentum at x = {ends[1 + list(FORMS).index(form)]:.3f}.")  # fmt: skip
 
 st.subheader("One step taken apart")
-mstep = clamp_step("bm_mstep", max(0, len(chosen.points) - 2))
+mstep = step_slider("bm_mstep", max(0, len(chosen.points) - 2))
 parts = step_parts(chosen.points, chosen.grads, chosen.lrs, mstep)
 left, right = st.columns(2)
 with left:
