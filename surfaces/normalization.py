@@ -211,7 +211,10 @@ def bn_loss_and_grad(
     Backward through BN: with g = ∂L/∂ẑ, ∂L/∂z = (g − mean g − ẑ·mean(g ẑ)) / √(σ² + ε).
     """
     w = np.asarray(w, dtype=float)
-    z = w @ np.asarray(x, dtype=float).T  # (..., B)
+    x = np.asarray(x, dtype=float)
+    # Explicit sums, not matmul: BLAS may round differently with the array's layout, and the
+    # same URL must give bit-identical figures.
+    z = w[..., :1] * x[:, 0] + w[..., 1:] * x[:, 1]  # (..., B)
     centred = z - z.mean(axis=-1, keepdims=True)
     root = np.sqrt(np.mean(centred**2, axis=-1, keepdims=True) + eps)
     zhat = centred / root
@@ -220,7 +223,7 @@ def bn_loss_and_grad(
     dz = g - g.mean(axis=-1, keepdims=True) - zhat * np.mean(g * zhat, axis=-1, keepdims=True)
     return BNGrad(
         np.mean(residual**2, axis=-1),
-        (dz / root) @ x,
+        np.stack([np.sum(dz / root * x[:, i], axis=-1) for i in (0, 1)], axis=-1),
         np.mean(2.0 * residual * zhat, axis=-1),
         np.mean(2.0 * residual, axis=-1),
     )
