@@ -108,11 +108,11 @@ def critical_map_figure(
             hovertemplate="chosen (%{x:.4g}, %{y:.4g})<extra></extra>",
         )
     )  # fmt: skip
+    fig.layout.updatemenus, fig.layout.sliders = (), ()
     fig.update_layout(
         title=dict(text="Critical points (click anywhere to choose a point)", x=0.01),
-        margin=dict(l=10, r=10, t=60, b=10),
-        updatemenus=[],
-        sliders=[],
+        margin=dict(l=10, r=10, t=40, b=10),
+        legend=dict(yanchor="top", y=-0.12),
     )
     return fig
 

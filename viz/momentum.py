@@ -20,6 +20,7 @@ GRADIENT_COLOR = "#ff4b4b"
 CARRIED_COLOR = "#00c0f2"
 TOTAL_COLOR = "#ffffff"
 MAX_BARS = 60
+BELOW = dict(orientation="h", yanchor="top", y=-0.2, x=0)  # a legend under the x-axis title
 
 
 class StepParts(NamedTuple):
@@ -109,10 +110,10 @@ def _image_layout(fig: go.Figure, view: _View, title: str, height: int) -> None:
         images=[image],
         title=dict(text=title, x=0, font=dict(size=14)),
         height=height,
-        margin=dict(l=10, r=10, t=60, b=10),
+        margin=dict(l=10, r=10, t=40, b=10),
         xaxis=dict(range=[x0, x1], title=view.axis_labels[0], showgrid=False, zeroline=False),
         yaxis=dict(range=[y0, y1], title=view.axis_labels[1], showgrid=False, zeroline=False),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
+        legend=BELOW,
     )
 
 
@@ -174,7 +175,7 @@ def weights_figure(lrs: np.ndarray, momentum: float, step: int, *, height: int =
         xaxis_title="k: gradient from k steps back",
         yaxis_title="weight (λᵏ·η)",
         margin=dict(l=10, r=10, t=50, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right"),
+        legend=BELOW,
     )
     return fig
 
@@ -197,7 +198,7 @@ def minibatch_figure(
     else:
         idx = np.asarray(run.batches[t])
         f = lambda x, y: batch_loss(x, y, idx)  # noqa: E731
-        title = f"Surface of the minibatch at step {t}: samples {_short(idx)}"
+        title = f"Minibatch surface at step {t}: samples {_short(idx)}"
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -300,6 +301,6 @@ def cut_figure(
         xaxis_title=surface.axis_labels[0],
         yaxis_title="loss",
         margin=dict(l=10, r=10, t=50, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right"),
+        legend=BELOW,
     )
     return fig

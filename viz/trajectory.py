@@ -25,7 +25,7 @@ RUN_COLORS = (
     "#ff8700",
 )
 MAX_FRAMES = 120
-TAIL = 10  # frame points kept in the comet tail behind each marker
+TAIL = 8  # frame points kept in the comet tail behind each marker
 PICK_GRID = 41  # invisible points that turn a click on the chart into a start point
 
 
@@ -68,6 +68,28 @@ def background_image(
     return image, scale
 
 
+class AnimatedFigure(go.Figure):
+    """A go.Figure whose animation frames and scrubber are plain dicts, merged in on output.
+
+    plotly validates and deep-copies every frame and slider step as objects, about 3 ms a frame
+    here, which made the animated view the slowest part of a page rerun; these are built from
+    known-good dicts and skip that. ``to_dict`` (what Streamlit and ``to_json`` call) has them.
+    """
+
+    def __init__(self, *args, frames: Sequence[dict] = (), scrubber: dict | None = None,
+                 **kwargs) -> None:  # fmt: skip
+        super().__init__(*args, **kwargs)
+        self._frame_specs = list(frames)
+        self._scrubber = scrubber
+
+    def to_dict(self) -> dict:
+        spec = super().to_dict()
+        spec["frames"] = self._frame_specs
+        if self._scrubber is not None:
+            spec["layout"]["sliders"] = [self._scrubber]
+        return spec
+
+
 def trajectory_figure(
     surface: SurfaceLike,
     runs: Sequence[tuple[str, PathLike]],
@@ -76,7 +98,7 @@ def trajectory_figure(
     log_color: bool = True,
     height: int = 560,
     colorscale: str = "Viridis",
-) -> go.Figure:
+) -> AnimatedFigure:
     """Contour view with every run's path, a Play button and a step scrubber.
 
     Trace order: 0 the pick grid (also carries the colour bar), then per run a faint full path,
@@ -84,11 +106,10 @@ def trajectory_figure(
     """
     image, scale = background_image(surface, log_color=log_color, colorscale=colorscale)
     (x0, x1), (y0, y1) = surface.domain
-    fig = go.Figure()
-    fig.add_trace(_pick_grid(surface, scale, colorscale))
+    traces = [_pick_grid(surface, scale, colorscale)]
     for index, (name, run) in enumerate(runs):
         points = np.asarray(run.points, dtype=float)
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=points[:, 0], y=points[:, 1], mode="lines", name=name, legendgroup=str(index),
                 showlegend=False, hoverinfo="skip",
@@ -97,7 +118,7 @@ def trajectory_figure(
         )  # fmt: skip
     if minima:
         mx, my = np.asarray(minima, dtype=float).reshape(-1, 2).T
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=mx, y=my, mode="markers", name="known minima",
                 marker=dict(
@@ -108,17 +129,17 @@ def trajectory_figure(
         )  # fmt: skip
     longest = max((len(run.points) for _, run in runs), default=1)
     steps = frame_steps(longest)
-    first_moving = len(fig.data)
+    moving = list(range(len(traces), len(traces) + 2 * len(runs)))
     for index, (name, run) in enumerate(runs):
-        tail_x, tail_y, marker = _moving_state(run.points, steps, len(steps) - 1)
+        tail_x, tail_y, marker = _moving_state(np.asarray(run.points), steps, len(steps) - 1)
         label = name if run.diverged_at is None else f"{name} — diverged at step {run.diverged_at}"
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=tail_x, y=tail_y, mode="lines", legendgroup=str(index), showlegend=False,
                 hoverinfo="skip", line=dict(color=run_color(index), width=3),
             )
         )  # fmt: skip
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=marker[:1], y=marker[1:], mode="markers", name=label, legendgroup=str(index),
                 marker=dict(
@@ -128,12 +149,7 @@ def trajectory_figure(
                 hovertemplate=f"{name}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
             )
         )  # fmt: skip
-    moving = list(range(first_moving, len(fig.data)))
-    fig.frames = [
-        go.Frame(name=str(step), data=_frame_data(runs, steps, k), traces=moving)
-        for k, step in enumerate(steps)
-    ]
-    fig.update_layout(
+    layout = dict(
         images=[image],
         height=height,
         margin=dict(l=10, r=10, t=30, b=10),
@@ -143,27 +159,30 @@ def trajectory_figure(
         dragmode="pan",
         hovermode="closest",
         updatemenus=[_play_buttons()],
-        sliders=[_scrubber(steps)],
     )
-    return fig
+    paths = [np.asarray(run.points, dtype=np.float32) for _, run in runs]  # half the bytes
+    frames = [
+        dict(name=str(step), data=_frame_data(paths, steps, k), traces=moving)
+        for k, step in enumerate(steps)
+    ]
+    return AnimatedFigure(data=traces, layout=layout, frames=frames, scrubber=_scrubber(steps))
 
 
 def _moving_state(
     points: np.ndarray, steps: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Comet tail and marker of one run at frame k; a run that stopped early waits at its end."""
-    last = len(points) - 1
-    shown = np.minimum(steps[max(0, k - TAIL) : k + 1], last)
-    tail = np.asarray(points, dtype=np.float32)[shown]
+    shown = np.minimum(steps[max(0, k - TAIL) : k + 1], len(points) - 1)
+    tail = points[shown]
     return tail[:, 0], tail[:, 1], tail[-1]
 
 
-def _frame_data(runs: Sequence[tuple[str, PathLike]], steps: np.ndarray, k: int) -> list[dict]:
+def _frame_data(paths: Sequence[np.ndarray], steps: np.ndarray, k: int) -> list[dict]:
     data = []
-    for _, run in runs:
-        tail_x, tail_y, marker = _moving_state(run.points, steps, k)
-        data.append(dict(type="scatter", x=tail_x, y=tail_y))
-        data.append(dict(type="scatter", x=marker[:1], y=marker[1:]))
+    for points in paths:
+        tail_x, tail_y, marker = _moving_state(points, steps, k)
+        data.append(dict(x=tail_x, y=tail_y))
+        data.append(dict(x=marker[:1], y=marker[1:]))
     return data
 
 
