@@ -41,8 +41,8 @@ def test_default_view_has_every_chart(default):
     assert not default.warning and not default.error
     figs = figures(default)
     names = [{d.get("name") for d in f["data"]} for f in figs]
-    assert {"batch 1", "full batch, same number of updates", "end of an epoch"} <= names[0]
-    assert _by_title(figs, "Surface of the minibatch at step 0")
+    assert {"batch 1", "full batch", "end of an epoch"} <= names[0]
+    assert _by_title(figs, "Minibatch surface at step 0")
     assert {"B = 1", "B = 40"} <= names[2]
     assert {"gradient descent", "momentum, lecture form", "momentum, PyTorch form"} <= names[3]
     assert _by_title(figs, "1-D cut") and _by_title(figs, "Step 0 taken apart")
@@ -60,7 +60,7 @@ def test_widgets_change_the_view_and_the_url_restores_it():
     at.slider(key="bm_step").set_value(12).run()
     assert not at.exception, at.exception
     figs = figures(at)
-    assert _by_title(figs, "Surface of the minibatch at step 12")
+    assert _by_title(figs, "Minibatch surface at step 12")
     before = _path(figures(run_page(PAGE))[0], "batch 1")
     after = _path(figs[0], "batch 4")
     assert len(after) == 25 * 10 + 1 and len(before) == 25 * 40 + 1
@@ -84,7 +84,7 @@ def test_batch_preset_small_batch_escapes_where_full_batch_stalls():
     trajectory = figures(at)[0]
     noisy, full = (
         _path(trajectory, "batch 1"),
-        _path(trajectory, "full batch, same number of updates"),
+        _path(trajectory, "full batch"),
     )
     shallow = min((x, y) for k, x, y in RBF.known_critical if k == "minimum")
     assert np.hypot(*(full[-1] - shallow)) < 1e-6  # stalled in the shallow minimum

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from optimizers import make_optimizer
 from optimizers.simulate import MAX_STEPS
 from surfaces import get_surface
 from ui.cache import run_simulations
@@ -34,6 +33,7 @@ WELL = SurfaceSpec("double_well")
 RIDGE = next(x for kind, x, _ in get_surface(WELL.key).known_critical if kind == "saddle")
 FORMS = {"lecture": "lecture: m ← λm − ηg, θ ← θ + m", "pytorch": "PyTorch: b ← μb + g, θ ← θ − ηb"}
 PREFIX = "bm_"
+TITLE = {"x": 0, "y": 0.98, "yanchor": "top", "font": {"size": 14}}  # above the legend
 
 PRESETS: dict[str, tuple[str, dict]] = {
     "A small batch escapes where full batch stalls": (
@@ -94,11 +94,6 @@ def step_slider(key: str, last: int) -> int:
     return st.slider("step shown", 0, last, 0, key=key, bind=URL)
 
 
-def _form(form: str) -> tuple[tuple[str, str], ...]:
-    # TODO(lead): drop once make_optimizer("momentum", convention=...) lands in optimizers/rules.
-    return (("convention", form),) if "convention" in make_optimizer("momentum").hyper else ()
-
-
 def batch_sizes(n: int) -> list[int]:
     return sorted({b for b in (1, 2, 4, 5, 8, 10, 20, n) if b <= n})
 
@@ -143,11 +138,13 @@ sgd = (RunSpec("sgd", float(lr)),)
 start = (surface.default_start,)
 run = run_simulations(surface_spec, sgd, start, steps, size if size < n else None, seed)[0]
 full = run_simulations(surface_spec, sgd, start, steps)[0]
-runs = [(f"batch {size}", run), ("full batch, same number of updates", full)]
+runs = [(f"batch {size}", run), ("full batch", full)]
 
 left, right = st.columns(2)
 with left:
     figure = trajectory_figure(surface, runs, minima=surface.minima)
+    figure.update_layout(title=TITLE | {"text": "Both runs on the full-batch surface"},
+                         margin_t=90)  # fmt: skip
     if 1 < per_epoch < len(run.points):
         figure.add_trace(epoch_marks(run, per_epoch))
     st.plotly_chart(figure, config={"displaylogo": False})
@@ -224,7 +221,7 @@ with st.expander("learning-rate schedule (the two forms differ only under one)")
 mspecs = (
     RunSpec("sgd", float(mlr), (), sched, sched_params),
     *(
-        RunSpec("momentum", float(mlr), (("momentum", float(lam)), *_form(f)), sched,
+        RunSpec("momentum", float(mlr), (("momentum", float(lam)), ("convention", f)), sched,
                 sched_params)
         for f in FORMS
     ),
@@ -236,9 +233,9 @@ chosen = mruns[1 + list(FORMS).index(form)]
 
 left, right = st.columns([3, 2])
 with left:
-    st.plotly_chart(
-        trajectory_figure(well, mlabelled, minima=well.minima), config={"displaylogo": False}
-    )
+    figure = trajectory_figure(well, mlabelled, minima=well.minima)
+    figure.update_layout(title=TITLE | {"text": "Same start, same η"}, margin_t=90)
+    st.plotly_chart(figure, config={"displaylogo": False})
 with right:
     st.plotly_chart(cut_figure(well, mlabelled, 0.0), config={"displaylogo": False})
     ends = [float(r.points[-1, 0]) for r in mruns]

@@ -20,7 +20,7 @@ GRADIENT_COLOR = "#ff4b4b"
 CARRIED_COLOR = "#00c0f2"
 TOTAL_COLOR = "#ffffff"
 MAX_BARS = 60
-BELOW = dict(orientation="h", yanchor="top", y=-0.2, x=0)  # a legend under the x-axis title
+BELOW = dict(orientation="h", yanchor="top", y=-0.3, x=0)  # a legend under the x-axis title
 
 
 class StepParts(NamedTuple):
