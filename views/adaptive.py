@@ -24,16 +24,27 @@ from viz.adaptive import (
 SURFACE = SurfaceSpec("regression")
 ADAPTIVE = ("adagrad", "rmsprop", "adam")
 DEFAULT_LR = {"adagrad": 2.0, "rmsprop": 0.5, "adam": 2.0}
+SURFACE_START = get_surface("regression").default_start
+DEFAULTS = {
+    "ad_steps": 3000, "ad_start_x": SURFACE_START[0], "ad_start_y": SURFACE_START[1],
+    "ad_gd_hi": 1.14e-5, "ad_gd_lo": 1e-6, "ad_sched": "constant", "ad_compare": False,
+    "ad_alpha": 0.99, "ad_adagrad_conv": "pytorch", "ad_rmsprop_conv": "pytorch",
+}  # fmt: skip
+DEFAULTS |= {f"ad_{name}_lr": lr for name, lr in DEFAULT_LR.items()}
+DEFAULTS |= {f"ad_{name}_on": True for name in ADAPTIVE}
 CONVENTIONS = ("pytorch", "lecture")
 NEAR = 0.01  # "near the optimum": every coordinate within 1% of the domain's side
 CONFIG = {"displaylogo": False}
 
 
 def apply_demo(demo: Demo) -> None:
-    """Reset the page's controls, then set the demo's: one click tells one story."""
-    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith("ad_")]:
-        del st.session_state[key]
-    values = {
+    """Set every control of the page to the demo's value (the page default where it has none).
+
+    Values are written over, not deleted: Streamlit copies a programmatic value of a bound
+    widget to the address bar only if the widget was on screen before. A schedule's own
+    parameters are new on screen, so demos use the values the schedule picker defaults to.
+    """
+    values = DEFAULTS | {
         "ad_steps": demo.steps, "ad_start_x": demo.start[0], "ad_start_y": demo.start[1],
         f"ad_{demo.optimizer}_lr": demo.lr, "ad_sched": demo.schedule, "ad_compare": demo.compare,
     }  # fmt: skip
@@ -81,7 +92,7 @@ eigenvalues = np.linalg.eigvalsh(hess)
 labels = surface.axis_labels
 
 st.title("📉 Adaptive learning rates and schedules")
-if note := st.session_state.pop("ad_note", None):
+if note := st.session_state.get("ad_note"):
     st.info(note, icon="📖")
 st.markdown(
     "A convex surface can still be hard to train. The lecturer's regression demo, "
@@ -96,7 +107,7 @@ st.latex(surface.latex)
 with st.sidebar:
     st.subheader("Run")
     start = start_inputs("ad_start", surface)
-    steps = st.slider("steps", 10, 10_000, 3000, 10, key="ad_steps", bind=URL)
+    steps = st.slider("steps", 10, 10_000, DEFAULTS["ad_steps"], 10, key="ad_steps", bind=URL)
     st.subheader("Presets")
     for demo in DEMOS:
         st.button(demo.title, on_click=apply_demo, args=(demo,), width="stretch")
@@ -110,9 +121,9 @@ st.markdown(
 )
 high, low = st.columns(2)
 with high:
-    gd_high = log_slider("large η", "ad_gd_hi", low=1e-7, high=1e-4, default=1.14e-5)
+    gd_high = log_slider("large η", "ad_gd_hi", low=1e-7, high=1e-4, default=DEFAULTS["ad_gd_hi"])
 with low:
-    gd_low = log_slider("small η", "ad_gd_lo", low=1e-7, high=1e-4, default=1e-6)
+    gd_low = log_slider("small η", "ad_gd_lo", low=1e-7, high=1e-4, default=DEFAULTS["ad_gd_lo"])
 gd = simulate([RunSpec("sgd", gd_high), RunSpec("sgd", gd_low)], start, steps)
 left, right = st.columns([3, 2])
 with left:
@@ -136,8 +147,10 @@ with schedule_column, st.container(border=True):
 conventions = {}
 for name, column in zip(ADAPTIVE, columns, strict=True):
     with column, st.container(border=True):
-        shown = st.checkbox(f"**{name}**", True, key=f"ad_{name}_on", bind=URL)
-        lr = log_slider("η", f"ad_{name}_lr", low=1e-3, high=10.0, default=DEFAULT_LR[name])
+        shown = st.checkbox(f"**{name}**", DEFAULTS[f"ad_{name}_on"], key=f"ad_{name}_on", bind=URL)
+        lr = log_slider(
+            "η", f"ad_{name}_lr", low=1e-3, high=10.0, default=DEFAULTS[f"ad_{name}_lr"]
+        )
         hyper = ()
         if name != "adam":
             conventions[name] = (lr, convention_radio(name, f"ad_{name}_conv"))
@@ -194,7 +207,11 @@ st.markdown(
     "1/√(1−α) times larger. Same η as in section 2, constant."
 )
 alpha = st.select_slider(
-    "RMSProp's α", [0.5, 0.8, 0.9, 0.95, 0.99, 0.999], value=0.99, key="ad_alpha", bind=URL
+    "RMSProp's α",
+    [0.5, 0.8, 0.9, 0.95, 0.99, 0.999],
+    value=DEFAULTS["ad_alpha"],
+    key="ad_alpha",
+    bind=URL,
 )
 pairs = [
     RunSpec(name, float(conventions[name][0]), (("convention", convention), *extra))
@@ -237,3 +254,4 @@ Momentum carries the **direction** (m keeps the sign of past gradients), σ only
 with st.expander("🔗 Share this view"):
     st.caption("The address bar always holds this link: whoever opens it sees exactly this view.")
     share_link()
+st.session_state.pop("ad_note", None)  # a preset's note lasts until the next interaction

@@ -34,6 +34,8 @@ class Demo(NamedTuple):
     start: tuple[float, float] = (-120.0, -4.0)
     convention: str | None = None  # Adagrad / RMSProp only
     schedule: str = "constant"
+    # The schedule picker's defaults for this many steps (a value new on screen that differs
+    # from its default would not reach the share link).
     schedule_params: tuple[tuple[str, Any], ...] = ()
     compare: bool = False  # also show the same run at constant η
 
@@ -44,15 +46,15 @@ BURST = Demo(
     "of the optimum; then σ_w, a mean over a long stretch of tiny gradients, has shrunk so far "
     "that η/σ_w passes the dashed stability line and the run is thrown sideways. "
     "Watch the η/σ panel and the burst report below.",
-    "adagrad", 2.0, 3000, convention="lecture",
+    "adagrad", 2.0, 5000, convention="lecture",
 )  # fmt: skip
 DECAY = BURST._replace(
     title="… fixed by learning-rate decay",
-    note="The same Adagrad with ηᵗ = 2·0.9995ᵗ: the decay keeps ηᵗ/σ_w below the stability line "
-    "while σ_w shrinks, so the run settles at the optimum without a burst. The constant-η run "
-    "is kept for comparison.",
-    schedule="exponential_decay",
-    schedule_params=(("gamma", 0.9995),),
+    note="The same Adagrad with η decaying from 2 to 0 along a cosine: the decay keeps ηᵗ/σ_w "
+    "below the stability line while σ_w shrinks, so the run settles at the optimum without a "
+    "burst. The constant-η run is kept for comparison.",
+    schedule="cosine_annealing",
+    schedule_params=(("t_max", 5000), ("eta_min", 0.0)),
     compare=True,
 )
 WARMUP = Demo(
