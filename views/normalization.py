@@ -142,8 +142,7 @@ with left, st.container(border=True):
 with right:
     st.latex(
         r"\text{GD: } \rho \ge \frac{\kappa-1}{\kappa+1}, \qquad "
-        r"\text{heavy ball, tuned: } \rho = \frac{\sqrt\kappa-1}{\sqrt\kappa+1}, \qquad "
-        r"\|w_t - w^*\| \approx \rho^t\,\|w_0 - w^*\|"
+        r"\text{heavy ball, tuned: } \rho = \frac{\sqrt\kappa-1}{\sqrt\kappa+1}"
     )
     st.markdown(
         "κ = λmax/λmin of the Hessian. One learning rate must stay below 2/λmax for the steep "
