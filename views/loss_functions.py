@@ -40,10 +40,8 @@ PRESETS: dict[str, tuple[str, dict]] = {
 
 
 def apply_preset(name: str) -> None:
-    """Reset every control of this page, then set the preset's."""
-    for key in list(st.session_state):
-        if isinstance(key, str) and key.startswith("lf_"):
-            del st.session_state[key]
+    """Set the preset's controls. Written over, not deleted: Streamlit copies a programmatic value
+    of a bound widget to the address bar only if the widget was on screen before."""
     st.session_state.update(PRESETS[name][1])
     st.session_state["lf_note"] = PRESETS[name][0]
 
@@ -52,13 +50,14 @@ def gradient_norms(run: Trajectory) -> np.ndarray:
     return np.hypot(*run.grads.T)
 
 
-def with_step_readout(fig: go.Figure, run: Trajectory) -> go.Figure:
-    """The scrubber's label shows loss and ‖g‖ at the step it is on, during Play too."""
+def with_step_readout(fig: go.Figure, run: Trajectory) -> dict:
+    """The figure's spec, its scrubber's labels showing loss and ‖g‖ at each step (Play too)."""
+    spec = fig.to_dict()
     norms = gradient_norms(run)
-    for step in fig.layout.sliders[0].steps:
-        i = min(int(step.label), len(run.losses) - 1)  # a diverged run waits at its last point
-        step.label = f"{step.label}   loss {run.losses[i]:.4g}   ‖g‖ {norms[i]:.3g}"
-    return fig
+    for step in spec["layout"]["sliders"][0]["steps"]:
+        i = min(int(step["label"]), len(run.losses) - 1)  # a diverged run waits at its end
+        step["label"] = f"{step['label']}   loss {run.losses[i]:.4g}   ‖g‖ {norms[i]:.3g}"
+    return spec
 
 
 st.title("🎯 The loss changes the surface: MSE vs cross-entropy")
