@@ -166,7 +166,9 @@ try:
     adaptive = simulate(specs, start, steps)
 except ValueError as error:  # schedule parameters that contradict each other
     st.error(f"{error}. Showing constant η instead.", icon="⚠️")
-    adaptive = simulate([spec._replace(schedule="constant") for spec in specs], start, steps)
+    adaptive = simulate(
+        [spec._replace(schedule="constant", schedule_params=()) for spec in specs], start, steps
+    )
 
 left, right = st.columns([3, 2])
 with left:
