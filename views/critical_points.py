@@ -78,16 +78,17 @@ VERDICTS = {
 }
 
 
-def label(index: int, cp: CriticalPoint) -> str:
+def label(index: int, cp: CriticalPoint, x: float, y: float) -> str:
     kind = cp.kind if cp.isolated else f"valley of {PLURAL[cp.kind]}"
-    if not cp.smooth:
-        kind = "kink minimum"
-    return f"{index + 1}. {kind} ({cp.x:.4g}, {cp.y:.4g})"
+    return f"{index + 1}. {kind if cp.smooth else 'kink minimum'} ({x:.4g}, {y:.4g})"
 
 
-def tidy(value: float, span: float) -> float:
-    """A coordinate rounded far below what the eye sees (keeps links short, 1e-8 noise to 0)."""
-    return round(float(value), 7 - math.floor(math.log10(span))) + 0.0
+def tidy(value: float, span: float, digits: int = 12) -> float:
+    """A coordinate rounded to ``digits`` decimals at the domain's scale; solver noise below
+    1e-7 of the span becomes 0 (the monkey saddle is found at about −2e−8, meaning 0)."""
+    if abs(value) < 1e-7 * span:
+        return 0.0
+    return round(float(value), digits - math.floor(math.log10(span)))
 
 
 def home_point(points: list[CriticalPoint], surface: Surface) -> tuple[float, float]:
@@ -123,7 +124,9 @@ def pick_point(labels: dict[str, tuple[float, float]], spans: tuple[float, float
     nearest = match(labels, x, y, min(spans) / 40)
     if nearest != OTHER:
         x, y = labels[nearest]
-    st.session_state["cp_x"], st.session_state["cp_y"] = tidy(x, spans[0]), tidy(y, spans[1])
+    else:  # a point of the pick grid: keep the link short
+        x, y = tidy(x, spans[0], 4), tidy(y, spans[1], 4)
+    st.session_state["cp_x"], st.session_state["cp_y"] = x, y
     st.session_state["cp_pick"] = nearest
 
 
@@ -147,8 +150,14 @@ def number(value: float) -> str:
     return "0" if text in ("-0", "0") else text.replace("-", "−")
 
 
+def latex_number(value: float) -> str:
+    mantissa, _, exponent = f"{value:.4g}".partition("e")
+    mantissa = "0" if mantissa == "-0" else mantissa
+    return rf"{mantissa}\times 10^{{{int(exponent)}}}" if exponent else mantissa
+
+
 def latex_matrix(rows: np.ndarray) -> str:
-    body = r" \\ ".join(" & ".join(number(v).replace("−", "-") for v in row) for row in rows)
+    body = r" \\ ".join(" & ".join(latex_number(v) for v in row) for row in rows)
     return r"\begin{pmatrix}" + body + r"\end{pmatrix}"
 
 
@@ -163,7 +172,7 @@ def describe(model: TaylorModel, surface: Surface, points: list[CriticalPoint], 
     """The verdict at the chosen point, in the lecture's words."""
     scale = scales(surface)
     if not model.smooth:
-        st.warning(
+        st.info(
             "**No gradient, no Hessian here.** The surface has a kink at this point (Ackley's "
             "minimum is the tip of a cone, √(x² + y²) inside an exponential), so the Taylor "
             "expansion and the second-order test do not apply. It is a minimum all the same: the "
@@ -201,7 +210,10 @@ points: list[CriticalPoint] = cached_critical_points(surface_spec)
 spans = (span(surface, 0), span(surface, 1))
 near = min(spans) / 2000
 home = home_point(points, surface)
-labels = {label(i, cp): (tidy(cp.x, spans[0]), tidy(cp.y, spans[1])) for i, cp in enumerate(points)}
+labels = {}
+for index, cp in enumerate(points):
+    xy = (tidy(cp.x, spans[0]), tidy(cp.y, spans[1]))
+    labels[label(index, cp, *xy)] = xy
 home_label = match(labels, *home, near)
 if st.session_state.get("cp_seen") != surface_spec.key:
     if "cp_seen" in st.session_state:  # another surface: start again from its first point
@@ -261,21 +273,19 @@ with readout:
     describe(model, surface, points, max(spans) / 100)
     if model.smooth:
         st.latex(
-            rf"L = {number(model.value)},\quad g = {latex_matrix(model.gradient[:, None])},"
-            rf"\quad H = {latex_matrix(model.hessian)}"
+            rf"L = {latex_number(model.value)},\quad g = {latex_matrix(model.gradient[None])}^\top"
         )
+        st.latex(rf"H = {latex_matrix(model.hessian)}")
         shown = np.where(zero, 0.0, model.eigenvalues)
+        eigen = pd.DataFrame({
+            "λ": shown,
+            f"u ({surface.axis_labels[0]})": model.eigenvectors[0],
+            f"u ({surface.axis_labels[1]})": model.eigenvectors[1],
+            "angle °": np.degrees(np.arctan2(*model.eigenvectors[::-1])) % 180,
+        })  # fmt: skip
         st.dataframe(
-            pd.DataFrame({
-                "eigenvalue λ": shown,
-                f"eigenvector ({surface.axis_labels[0]})": model.eigenvectors[0],
-                f"eigenvector ({surface.axis_labels[1]})": model.eigenvectors[1],
-                "angle (°)": np.degrees(np.arctan2(*model.eigenvectors[::-1])) % 180,
-            }),
-            hide_index=True,
-            column_config={c: st.column_config.NumberColumn(format="%.4g") for c in (
-                "eigenvalue λ", f"eigenvector ({surface.axis_labels[0]})",
-                f"eigenvector ({surface.axis_labels[1]})", "angle (°)")},
+            eigen, hide_index=True,
+            column_config={c: st.column_config.NumberColumn(format="%.4g") for c in eigen},
         )  # fmt: skip
         ratio = minimum_ratio(model.eigenvalues, scale)
         positive = round(ratio * 2)
@@ -381,7 +391,7 @@ if model.smooth:
     labelled = [("exactly on the point", runs[0]), (f"ε = {offset:g} off", runs[1])]
     flat, curves = st.columns([1, 1])
     with flat:
-        st.plotly_chart(trajectory_figure(surface, labelled, height=480),
+        st.plotly_chart(trajectory_figure(surface, labelled),
                         config={"scrollZoom": False, "displaylogo": False})  # fmt: skip
     with curves:
         distances = [(name, np.hypot(*(run.points - point).T)) for name, run in labelled]
@@ -389,7 +399,7 @@ if model.smooth:
             step_curves_figure(
                 [("loss", [(name, run.losses) for name, run in labelled]),
                  ("distance from the point", distances)],
-                height=480,
+                height=560,
             ),
             config={"displaylogo": False},
         )  # fmt: skip
