@@ -27,17 +27,25 @@ def run_paths(fig: dict) -> list[np.ndarray]:
 def test_default_view_has_every_part():
     at = run_page(PAGE)
     assert not at.exception
-    flat, solid, curves = figures(at)
+    flat, curves = figures(at)  # the 3-D view is built only when its tab is chosen
     # pick grid, 3 faint paths, known minima, then tail + marker per run
     assert len(flat["data"]) == 1 + 3 + 1 + 2 * 3
     assert flat["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
     moving = list(range(5, 11))
     assert all(frame["traces"] == moving for frame in flat["frames"])
     assert len(flat["frames"]) > 50
-    assert [t["type"] for t in solid["data"]] == ["surface"] + ["scatter3d"] * 3
     assert len(curves["data"]) == 3 * 3  # loss, gradient norm, learning rate for each run
     table = at.dataframe[0].value
-    assert list(table["run"]) == ["sgd (lr 0.001)", "momentum (lr 0.001)", "adam (lr 0.05)"]
+    assert list(table) == ["1: sgd (lr 0.001)", "2: momentum (lr 0.001)", "3: adam (lr 0.05)"]
+    assert list(table.loc["status"]) == ["running"] * 3
+
+
+def test_3d_tab_shows_the_surface_with_every_run():
+    at = run_page(PAGE, {"view": "🏔️ 3-D surface"})
+    assert not at.exception and not at.warning
+    solid, curves = figures(at)
+    assert [t["type"] for t in solid["data"]] == ["surface"] + ["scatter3d"] * 3
+    assert len(curves["data"]) == 9
 
 
 def test_trajectory_is_the_core_simulation():
@@ -56,7 +64,7 @@ def test_learning_rate_slider_changes_the_trajectory():
     after = run_paths(contour(at))[0]
     assert not at.exception
     assert before.shape == after.shape and not np.allclose(before, after)
-    assert at.dataframe[0].value["run"][0] == "sgd (lr 0.002)"
+    assert at.dataframe[0].value.columns[0] == "1: sgd (lr 0.002)"
 
 
 def test_url_restores_the_view_exactly():
@@ -118,10 +126,10 @@ def test_presets_tell_their_story(preset):
     button.click().run()
     assert not at.exception and not at.warning
     assert at.info  # the preset's note
-    table = at.dataframe[0].value
+    status = list(at.dataframe[0].value.loc["status"])
     if preset == 1:  # momentum rolls through: it ends in the deeper (left) minimum, GD does not
         ends = [path[-1, 0] for path in run_paths(contour(at))]
         assert ends[0] > 0 > ends[1]
     if preset == 3:  # 2/λmax = 0.02 on this bowl: only the smallest step converges
-        assert list(table["status"])[0] == "converging"
-        assert all(s.startswith("diverged at step") for s in list(table["status"])[2:])
+        assert status[0] == "running"
+        assert all(s.startswith("diverged at step") for s in status[2:])

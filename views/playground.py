@@ -73,27 +73,24 @@ def pick_start() -> None:
 
 
 def summary(surface: Surface, specs: list[RunSpec], runs: list[Trajectory], tol: float):
-    """One row per run: where it ended, how close to a minimum, when it got there."""
+    """One column per run: where it ended, how close to a minimum, when it got there."""
     minima = np.asarray(surface.minima, dtype=float).reshape(-1, 2)
     floor = float(np.min(surface.f(minima[:, 0], minima[:, 1]))) if len(minima) else None
-    rows = []
-    for spec, run in zip(specs, runs, strict=True):
-        end = run.points[-1]
-        reached = None
+    columns = {}
+    for index, (spec, run) in enumerate(zip(specs, runs, strict=True)):
+        reached = "—"
         if floor is not None:
             below = np.flatnonzero(run.losses <= floor + tol)
-            reached = int(below[0]) if below.size else None
-        rows.append({
-            "run": spec.label,
-            "final loss": float(run.losses[-1]),
-            "distance to nearest minimum": (
-                float(np.min(np.hypot(*(minima - end).T))) if len(minima) else None
-            ),
+            reached = str(below[0]) if below.size else "not yet"
+        distance = np.min(np.hypot(*(minima - run.points[-1]).T)) if len(minima) else np.nan
+        columns[f"{index + 1}: {spec.label}"] = {
+            "final loss": f"{run.losses[-1]:.4g}",
+            "distance to nearest minimum": f"{distance:.4g}",
             f"first step with loss ≤ min + {tol:g}": reached,
-            "status": "converging" if run.diverged_at is None
+            "status": "running" if run.diverged_at is None
             else f"diverged at step {run.diverged_at}",
-        })  # fmt: skip
-    return pd.DataFrame(rows)
+        }  # fmt: skip
+    return pd.DataFrame(columns)
 
 
 st.title("🎢 Optimizer playground")
@@ -132,17 +129,30 @@ labelled = [
     (f"{i + 1}: {spec.label}", run) for i, (spec, run) in enumerate(zip(specs, runs, strict=True))
 ]
 
-flat, solid = st.columns([3, 2])
-with flat:
-    st.plotly_chart(
-        trajectory_figure(surface, labelled, minima=surface.minima),
-        key=CHART, on_select=pick_start, selection_mode="points",
-        config={"scrollZoom": False, "displaylogo": False},
-    )  # fmt: skip
-    st.caption("▶ Play animates every run; drag the scrubber to any step. "
-               "Click anywhere on the surface to start there.")  # fmt: skip
-with solid:
-    st.plotly_chart(surface_3d_figure(surface, labelled), config={"displaylogo": False})
+flat_tab, solid_tab = st.tabs(
+    ["🗺️ 2-D view, animated", "🏔️ 3-D surface"], key="view", bind=URL, on_change="rerun"
+)
+if flat_tab.open:  # only the chosen view is built and sent
+    with flat_tab:
+        chart, table = st.columns([3, 2])
+        with chart:
+            st.plotly_chart(
+                trajectory_figure(surface, labelled, minima=surface.minima),
+                key=CHART, on_select=pick_start, selection_mode="points",
+                config={"scrollZoom": False, "displaylogo": False},
+            )  # fmt: skip
+        with table:
+            st.caption("▶ Play animates every run; drag the scrubber to any step. "
+                       "Click anywhere on the surface to start there.")  # fmt: skip
+            tolerance = st.select_slider(
+                "tolerance for \"reached the minimum\"", [1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1],
+                value=1e-4, key="tolerance", bind=URL, format_func=lambda v: f"{v:g}",
+            )  # fmt: skip
+            st.dataframe(summary(surface, specs, runs, tolerance))
+if solid_tab.open:
+    with solid_tab:
+        st.plotly_chart(surface_3d_figure(surface, labelled, height=620),
+                        config={"displaylogo": False})  # fmt: skip
 
 st.plotly_chart(
     step_curves_figure(
@@ -155,17 +165,6 @@ st.plotly_chart(
     ),
     config={"displaylogo": False},
 )
-
-tolerance = st.select_slider(
-    "tolerance for \"reached the minimum\"", [1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1],
-    value=1e-4, key="tolerance", bind=URL, format_func=lambda v: f"{v:g}",
-)  # fmt: skip
-st.dataframe(
-    summary(surface, specs, runs, tolerance),
-    hide_index=True,
-    column_config={"final loss": st.column_config.NumberColumn(format="%.4g"),
-                   "distance to nearest minimum": st.column_config.NumberColumn(format="%.4g")},
-)  # fmt: skip
 
 with st.expander("🔗 Share this view"):
     st.caption("The address bar always holds this link: whoever opens it sees exactly this view.")
