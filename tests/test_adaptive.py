@@ -118,10 +118,10 @@ def test_figures_draw_the_runs():
     trajectory = run(BURST._replace(steps=50))
     runs = [("a", trajectory)]
     sigma = sigma_figure(runs, labels=("b", "w"), limits=(1.0, 2 / H_WW))
-    assert len(sigma.data) == 4
+    assert len(sigma.data) == 4 + 2
     np.testing.assert_allclose(sigma.data[1].y, trajectory.sigmas[:, 1])
     np.testing.assert_allclose(sigma.data[3].y, trajectory.lrs / trajectory.sigmas[:, 1])
-    assert [shape.y0 for shape in sigma.layout.shapes] == [1.0, 2 / H_WW]
+    assert [tuple(trace.y) for trace in sigma.data[4:]] == [(1.0, 1.0), (2 / H_WW, 2 / H_WW)]
     loss = loss_grad_figure(runs)
     np.testing.assert_allclose(loss.data[0].y, trajectory.losses)
     np.testing.assert_allclose(

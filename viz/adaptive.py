@@ -120,12 +120,18 @@ def sigma_figure(
                     ),
                     row=row, col=col,
                 )  # fmt: skip
+    steps = max((len(run.lrs) for _, run in runs), default=1)
     for col, limit in enumerate(() if limits is None else limits, start=1):
-        fig.add_hline(
-            y=limit, row=2, col=col, line=dict(color="#bbbbbb", dash="dash", width=1),
-            annotation_text="2/H: stability limit", annotation_font_color="#bbbbbb",
+        # A trace, not a shape: shapes on log axes take log10 coordinates.
+        fig.add_trace(
+            go.Scatter(
+                x=[0, steps], y=[limit, limit], mode="lines", name="2/H: stability limit",
+                legendgroup="limit", showlegend=col == 1, hoverinfo="skip",
+                line=dict(color="#bbbbbb", dash="dash", width=1),
+            ),
+            row=2, col=col,
         )  # fmt: skip
-    fig.update_yaxes(type="log", exponentformat="power")
+    fig.update_yaxes(type="log", exponentformat="power", minorloglabels="none")
     fig.update_xaxes(title_text="step", row=2)
     return _layout(fig, height)
 
@@ -153,7 +159,7 @@ def loss_grad_figure(runs: Runs, height: int = 360) -> go.Figure:
     )
     fig.update_yaxes(
         title_text="gradient norm ‖g‖ (dotted)", type="log", exponentformat="power",
-        secondary_y=True, showgrid=False,
+        minorloglabels="none", secondary_y=True, showgrid=False,
     )  # fmt: skip
     fig.update_xaxes(title_text="step")
     fig.update_layout(title=dict(text="Loss and gradient norm", x=0.01))
@@ -183,7 +189,7 @@ def first_steps_figure(
                 ),
                 row=1, col=col,
             )  # fmt: skip
-    fig.update_yaxes(type="log", exponentformat="power")
+    fig.update_yaxes(type="log", exponentformat="power", minorloglabels="none")
     fig.update_xaxes(title_text="step")
     return _layout(fig, height)
 
