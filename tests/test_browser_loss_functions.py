@@ -27,7 +27,7 @@ def test_two_views_controls_play_and_share(app_url, page, browser):
     wait_idle(page)
     assert page.get_by_text("MSE vs cross-entropy").first.is_visible()
     mse, ce = views(page)
-    assert mse["readout"] == "200   loss 2   ‖g‖ 1.17e-08"
+    assert mse["readout"] == "200: loss 2, ‖g‖ 1.2e-08"
     assert (mse["x"], mse["y"]) == (pytest.approx(-10), pytest.approx(10)) and ce["x"] > 0
     assert page.locator('[data-testid="stMetricValue"]').first.inner_text() == "2"
     screenshot(page, "loss_functions-default")

@@ -49,14 +49,14 @@ def test_default_view_shows_the_lecture_numbers(default):
     assert float(metrics[6][1]) < 0.01
     np.testing.assert_allclose(_marker_end(mse), [-10.0, 10.0], atol=1e-5)
     assert _marker_end(ce)[0] > 0
-    assert _readout(mse) == "200   loss 2   ‖g‖ 1.17e-08"
+    assert _readout(mse) == "200: loss 2, ‖g‖ 1.2e-08"
 
 
 def test_scrubber_labels_follow_the_run(default):
     _, ce = _trajectories(default)
     steps = ce["layout"]["sliders"][0]["steps"]
-    assert steps[0]["label"] == "0   loss 20   ‖g‖ 1.41"
-    losses = [float(s["label"].split("loss ")[1].split()[0]) for s in steps]
+    assert steps[0]["label"] == "0: loss 20, ‖g‖ 1.4"
+    losses = [float(s["label"].split("loss ")[1].split(",")[0]) for s in steps]
     assert losses == sorted(losses, reverse=True) and losses[-1] < 0.01
 
 
@@ -98,7 +98,7 @@ def test_url_restores_the_view_set_by_widgets():
     by_hand.run()
     by_hand.select_slider(key="lf_r_lr").set_value(0.1).run()
     assert figures(from_url) == figures(by_hand)
-    assert _readout(_trajectories(from_url)[0]).startswith("60 ")
+    assert _readout(_trajectories(from_url)[0]).startswith("60: ")
 
 
 def test_bad_url_values_warn_and_fall_back():

@@ -54,9 +54,13 @@ def with_step_readout(fig: go.Figure, run: Trajectory) -> dict:
     """The figure's spec, its scrubber's labels showing loss and ‖g‖ at each step (Play too)."""
     spec = fig.to_dict()
     norms = gradient_norms(run)
-    for step in spec["layout"]["sliders"][0]["steps"]:
+    scrubber = spec["layout"]["sliders"][0]
+    # The longer label, right-aligned and lower, clears the x-axis title and the Play buttons.
+    scrubber["pad"] = dict(t=52)
+    scrubber["currentvalue"] |= dict(xanchor="right", font=dict(size=11, color="#bbbbbb"))
+    for step in scrubber["steps"]:
         i = min(int(step["label"]), len(run.losses) - 1)  # a diverged run waits at its end
-        step["label"] = f"{step['label']}   loss {run.losses[i]:.4g}   ‖g‖ {norms[i]:.3g}"
+        step["label"] = f"{step['label']}: loss {run.losses[i]:.3g}, ‖g‖ {norms[i]:.2g}"
     return spec
 
 
@@ -112,7 +116,7 @@ for column, surface, (_, title), run in zip(st.columns(2), surfaces, LOSSES, run
         last.metric(f"loss after {len(run.losses) - 1} steps", f"{run.losses[-1]:.4g}")
         last.metric(f"‖g‖ after {len(run.losses) - 1} steps", f"{norms[-1]:.3g}")
 st.caption(
-    "▶ Play animates both; the scrubber's label reads the loss and the gradient norm ‖g‖ at its "
+    "▶ Play animates a view; its scrubber's label reads the loss and the gradient norm ‖g‖ at its "
     "step. Lecture check at (−10, 10), target 1, y₃ = −1000: MSE 2.0 with ‖g‖ ≈ 1e−8 (a plateau), "
     "cross-entropy 20 with ‖g‖ = 1.414 (a slope)."
 )
