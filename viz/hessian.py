@@ -69,8 +69,10 @@ def critical_map_figure(
     blue where it curves up. ``zero`` flags eigenvalues to treat as 0 (drawn short and dashed).
     """
     # The animated view without runs is the static map wanted here: background image, pick grid.
-    fig = trajectory_figure(surface, [], height=height, colorscale=colorscale)
-    fig.frames = []
+    # Rebuilt from its data and layout only: without frames, Play or scrubber.
+    view = trajectory_figure(surface, [], height=height, colorscale=colorscale)
+    fig = go.Figure(data=view.data, layout=view.layout)
+    fig.layout.updatemenus, fig.layout.sliders = (), ()
     fig.data[0].name = "choose a point"
     for index, cp in enumerate(p for p in points if not p.isolated):
         fig.add_trace(
@@ -108,7 +110,6 @@ def critical_map_figure(
             hovertemplate="chosen (%{x:.4g}, %{y:.4g})<extra></extra>",
         )
     )  # fmt: skip
-    fig.layout.updatemenus, fig.layout.sliders = (), ()
     fig.update_layout(
         title=dict(text="Critical points (click anywhere to choose a point)", x=0.01),
         margin=dict(l=10, r=10, t=40, b=10),
