@@ -301,11 +301,17 @@ with readout:
         ratio = minimum_ratio(model.eigenvalues, scale)
         positive = round(ratio * 2)
         st.metric("minimum ratio", f"{ratio:.2g}", help="positive eigenvalues / all eigenvalues")
+        flat = (
+            f" {int(zero.sum())} of them 0 (flat to second order), so here the ratio cannot "
+            "tell a minimum from a saddle on its own."
+            if zero.any()
+            else ""
+        )
         st.markdown(
             f"{positive} of 2 eigenvalues are positive: the loss curves up in {positive} of 2 "
-            "independent directions. The lecture found networks trained to convergence stopping "
-            "at points with a minimum ratio mostly around 0.5–0.6: true local minima (ratio 1) "
-            "are rare, most stalls are saddle-like, with a way down left."
+            f"independent directions.{flat} The lecture found networks trained to convergence "
+            "stopping at points with a minimum ratio mostly around 0.5–0.6: true local minima "
+            "(ratio 1) are rare, most stalls are saddle-like, with a way down left."
         )
 
 with st.expander(f"All {len(points)} critical points, with their Hessian's eigenvalues"):
@@ -400,7 +406,7 @@ if model.smooth:
     starts = (point, (point[0] + float(nudge[0]), point[1] + float(nudge[1])))
     runs = run_simulations(surface_spec, (RunSpec("sgd", float(lr)),) * 2, starts, int(steps))
     labelled = [("exactly on the point", runs[0]), (f"ε = {offset:g} off", runs[1])]
-    flat, curves = st.columns([1, 1])
+    flat, curves = st.columns([3, 2])
     with flat:
         st.plotly_chart(trajectory_figure(surface, labelled),
                         config={"scrollZoom": False, "displaylogo": False})  # fmt: skip
