@@ -80,3 +80,15 @@ def test_click_on_the_surface_picks_the_start(app_url, page):
     y = float(page.url.split("start_y=")[1].split("&")[0])
     assert x > 0.5 and y > 0.5  # upper right of [-2.048, 2.048]²
     screenshot(page, "playground-clicked-start")
+
+
+def test_preset_link_opens_a_clean_view(app_url, page):
+    page.goto(f"{app_url}/playground?runs=5&r4_opt=adagrad&steps=800")
+    wait_idle(page)
+    page.get_by_role("link", name="Stalling at a saddle").click()
+    page.wait_for_url("**preset=stalling-at-a-saddle**")
+    wait_idle(page)
+    assert "r4_opt" not in page.url and "steps=400" in page.url  # nothing of the old view leaks
+    assert page.get_by_text("has a saddle at the origin").first.is_visible()
+    assert page.evaluate(f"() => {FLAT}._fullData.filter(t => t.mode === 'lines').length") >= 3
+    screenshot(page, "playground-preset")

@@ -1,11 +1,15 @@
 """The playground page, driven through AppTest: figures, controls, presets and share links."""
 
+from urllib.parse import urlencode
+
 import numpy as np
 import pytest
 from helpers import figures, run_page
 
 from optimizers import make_optimizer, simulate
 from surfaces import get_surface
+from ui.presets import preset_query
+from views.playground import PRESETS
 
 PAGE = "views/playground.py"
 
@@ -119,17 +123,22 @@ def test_formula_error_keeps_the_last_good_surface():
     assert contour(at)["layout"]["images"][0]["source"] == good
 
 
-@pytest.mark.parametrize("preset", [0, 1, 2, 3])
-def test_presets_tell_their_story(preset):
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_presets_are_links_that_tell_their_story(name):
+    note, values = PRESETS[name]
     at = run_page(PAGE)
-    button = [b for b in at.button if b.label and not b.label.startswith("🔗")][preset]
-    button.click().run()
-    assert not at.exception and not at.warning
-    assert at.info  # the preset's note
+    links = [md.value for md in at.sidebar.markdown if "preset-link" in md.value]
+    query = preset_query(name, values)
+    assert any(f"?{urlencode(query)}".replace("&", "&amp;") in link for link in links)
+
+    at = run_page(PAGE, query)  # what following the link does
+    assert not at.exception and not at.warning  # every setting in the link was taken
+    assert note in at.info[0].value
+    assert all(at.session_state[key] == value for key, value in values.items())
     status = list(at.dataframe[0].value.loc["status"])
-    if preset == 1:  # momentum rolls through: it ends in the deeper (left) minimum, GD does not
+    if name.startswith("Momentum"):  # it ends in the deeper (left) minimum, GD does not
         ends = [path[-1, 0] for path in run_paths(contour(at))]
         assert ends[0] > 0 > ends[1]
-    if preset == 3:  # 2/λmax = 0.02 on this bowl: only the smallest step converges
+    if name.startswith("Too large"):  # 2/λmax = 0.02 on this bowl: only the smaller step runs
         assert status[0] == "running"
         assert all(s.startswith("diverged at step") for s in status[2:])

@@ -17,6 +17,7 @@ import streamlit as st
 from optimizers import OPTIMIZERS, make_optimizer, schedules
 from surfaces import ExpressionError, Surface, get_surface, list_surfaces
 from ui.cache import formula_surface, optimizer_from_spec
+from ui.presets import URL_FORMATS
 
 CUSTOM = "custom"
 DEFAULT_FORMULA = "x**2 - y**2 + 0.1*x**4"
@@ -101,6 +102,7 @@ def surface_picker(
     on screen, so a typo never blanks the page.
     """
     options = list(keys or list_surfaces()) + ([CUSTOM] if allow_formula else [])
+    URL_FORMATS[key] = surface_title
     choice = st.selectbox(
         "Surface", options, index=options.index(default), key=key, bind=URL,
         format_func=surface_title,
@@ -181,7 +183,7 @@ HELP = {
     "centered": "divide by the variance of g instead of its second moment",
     "amsgrad": "use the running maximum of v, so the step never grows back",
 }
-PRIMARY = ("momentum", "convention")
+PRIMARY = ("momentum",)
 
 
 def optimizer_picker(
@@ -235,7 +237,7 @@ def _hyper_widget(field: str, default: Any, key: str) -> Any:
     if isinstance(default, bool):
         return st.checkbox(field, default, key=key, bind=URL, help=help)
     if field == "convention":
-        return st.radio("σ convention", ["pytorch", "lecture"], index=["pytorch", "lecture"].index(
+        return st.radio("convention", ["pytorch", "lecture"], index=["pytorch", "lecture"].index(
             default), key=key, bind=URL, horizontal=True, help=help)  # fmt: skip
     if field == "momentum":
         return st.slider("momentum λ", 0.0, 0.99, float(default), 0.01, key=key, bind=URL,
@@ -262,8 +264,8 @@ def schedule_picker(key: str, *, steps: int) -> tuple[str, tuple[tuple[str, Any]
     Step-count defaults follow the run's length, so a schedule fits the run out of the box.
     """
     names = list(schedules.SCHEDULES)
-    name = st.selectbox("schedule", names, key=key, bind=URL,
-                        format_func=lambda n: n.replace("_", " "))  # fmt: skip
+    URL_FORMATS[key] = schedule_title
+    name = st.selectbox("schedule", names, key=key, bind=URL, format_func=schedule_title)
     values = []
     for param in schedules.schedule_params(name):
         if param.name in ("lr", "max_lr", "factor"):
@@ -281,6 +283,10 @@ def schedule_picker(key: str, *, steps: int) -> tuple[str, tuple[tuple[str, Any]
                                     bind=URL, format="%.4g")  # fmt: skip
         values.append((param.name, value))
     return name, tuple(values)
+
+
+def schedule_title(name: str) -> str:
+    return name.replace("_", " ")
 
 
 def _step_default(name: str, steps: int, fallback: float) -> int:

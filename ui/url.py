@@ -13,7 +13,10 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-STREAMLIT_PARAMS = frozenset({"embed", "embed_options"})
+from ui.presets import url_value
+
+# Not widgets: Streamlit's own, and the name of the preset a link came from (ui.presets).
+KNOWN_PARAMS = frozenset({"embed", "embed_options", "preset"})
 
 
 @contextmanager
@@ -26,7 +29,7 @@ def checked_url_params() -> Iterator[None]:
     ignored = [
         f"`{key}={value[:40]}`"
         for key, value in requested.items()
-        if key not in STREAMLIT_PARAMS and not _honoured(key, value, kept.get(key))
+        if key not in KNOWN_PARAMS and not _honoured(key, value, kept.get(key))
     ]
     if ignored:
         slot.warning(
@@ -52,7 +55,7 @@ def _honoured(key: str, raw: str, kept: str | None) -> bool:
             return False
     if isinstance(value, list | tuple):
         return True  # multi-valued widgets: Streamlit validates each value itself
-    return raw == str(value)
+    return raw == url_value(key, value)  # a select box's label, say, when it equals the default
 
 
 def share_link() -> None:

@@ -10,6 +10,7 @@ from optimizers import Trajectory
 from surfaces import Surface
 from ui.cache import run_simulations
 from ui.controls import URL, RunSpec, optimizer_picker, start_inputs, surface_picker
+from ui.presets import preset_links, preset_note
 from ui.url import share_link
 from viz import run_color, step_curves_figure, surface_3d_figure, trajectory_figure
 
@@ -52,16 +53,6 @@ PRESETS: dict[str, tuple[str, dict]] = {
          "r2_opt": "sgd", "r2_lr": 0.03},
     ),
 }  # fmt: skip
-PAGE_KEYS = ("surface", "start_", "steps", "runs", "r", "batch", "seed", "tolerance")
-
-
-def apply_preset(name: str) -> None:
-    """Reset every playground control, then set the preset's: the story starts from a clean view."""
-    for key in list(st.session_state):
-        if isinstance(key, str) and key.startswith(PAGE_KEYS) and key != CHART:
-            del st.session_state[key]
-    st.session_state.update(PRESETS[name][1])
-    st.session_state["preset_note"] = PRESETS[name][0]
 
 
 def pick_start() -> None:
@@ -94,13 +85,13 @@ def summary(surface: Surface, specs: list[RunSpec], runs: list[Trajectory], tol:
 
 
 st.title("🎢 Optimizer playground")
-if note := st.session_state.pop("preset_note", None):
-    st.info(note, icon="📖")
+preset_note(PRESETS)
 
 with st.sidebar:
     st.subheader("Surface")
     surface, surface_spec = surface_picker("surface", default="rosenbrock")
     start = start_inputs("start", surface)
+    n_runs = st.slider("number of runs", 1, MAX_RUNS, 3, key="runs", bind=URL)
     steps = st.slider("steps", 10, 3000, 500, 10, key="steps", bind=URL)
     batch_size, seed = None, 0
     if hasattr(surface, "n_samples"):
@@ -109,11 +100,9 @@ with st.sidebar:
         seed = st.number_input("seed", 0, 10_000, 0, key="seed", bind=URL)
         batch_size = None if batch_size == surface.n_samples else batch_size
     st.subheader("Presets")
-    for name in PRESETS:
-        st.button(name, on_click=apply_preset, args=(name,), width="stretch")
+    preset_links(PRESETS)
 
 st.latex(surface.latex)
-n_runs = st.slider("number of runs", 1, MAX_RUNS, 3, key="runs", bind=URL)
 specs = []
 for index, column in enumerate(st.columns(n_runs)):
     with column, st.container(border=True):
