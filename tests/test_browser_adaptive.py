@@ -21,6 +21,16 @@ def paths(page) -> list[str]:
     )
 
 
+def settle(page, runs: int) -> list[str]:
+    """Wait for the rerun to finish with ``runs`` paths in section 2, then read them."""
+    wait_idle(page)
+    page.wait_for_function(
+        f"() => {FLAT}.data.filter(t => t.mode === 'lines' && t.opacity).length === {runs}"
+    )
+    wait_idle(page)
+    return paths(page)
+
+
 def marker(page) -> list:
     return page.evaluate(f"() => {{ const d = {FLAT}.data; const m = d[d.length - 1];"
                          " return [m.x[0], m.y[0]]; }")  # fmt: skip
@@ -34,14 +44,12 @@ def test_presets_play_and_share(app_url, page, browser):
     screenshot(page, "adaptive-default")
 
     page.get_by_role("button", name="Adagrad bursts").click()
-    wait_idle(page)
-    burst = paths(page)
+    burst = settle(page, 1)
     assert len(burst) == 1 and "ad_adagrad_conv=lecture" in page.url
     screenshot(page, "adaptive-burst")
 
     page.get_by_role("button", name="fixed by learning-rate decay").click()
-    wait_idle(page)
-    fixed = paths(page)
+    fixed = settle(page, 2)
     assert len(fixed) == 2 and fixed[1] == burst[0] and fixed[0] != burst[0]
     assert "ad_sched=cosine+annealing" in page.url
     screenshot(page, "adaptive-decay")
@@ -54,8 +62,7 @@ def test_presets_play_and_share(app_url, page, browser):
 
     shared = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     shared.goto(page.url)
-    wait_idle(shared)
-    assert paths(shared) == fixed
+    assert settle(shared, 2) == fixed
     shared.context.close()
 
     page.get_by_role("button", name="Adam needs warm-up").click()
