@@ -25,6 +25,13 @@ def run_page(page: str, query: dict[str, str] | None = None, timeout: float = 60
     return at
 
 
+def open_preset(page: str, presets, name: str):
+    """Follow a preset's link (ui.presets): the page run from the link's query parameters."""
+    from ui.presets import preset_query
+
+    return run_page(page, preset_query(name, presets[name][1]))
+
+
 def decode_arrays(node):
     """Plotly 7 sends arrays as {"dtype", "bdata", "shape"}; turn them back into lists."""
     if isinstance(node, dict):

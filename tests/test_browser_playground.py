@@ -1,4 +1,5 @@
-"""The playground in Chromium: sliders redraw, Play animates over a steady background, links share."""
+"""The playground in Chromium: sliders redraw, Play animates over a steady background, links
+share."""
 
 import pytest
 from helpers import screenshot, wait_idle
@@ -20,8 +21,8 @@ def run_path(page, run: int) -> list:
 def marker(page, run: int, n_runs: int) -> list:
     """The animated marker of a run (the last traces: tail, marker per run)."""
     return page.evaluate(
-        f"() => {{ const d = {FLAT}._fullData; const m = d[d.length - 2 * {n_runs} + 2 * {run} + 1];"
-        " return [m.x[0], m.y[0]]; }"
+        f"() => {{ const d = {FLAT}._fullData;"
+        f" const m = d[d.length - 2 * {n_runs} + 2 * {run} + 1]; return [m.x[0], m.y[0]]; }}"
     )
 
 

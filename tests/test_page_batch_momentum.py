@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
-from helpers import figures, run_page
+from helpers import figures, open_preset, run_page
 
 from surfaces import get_surface
+from views.batch_momentum import PRESETS
 
 PAGE = "views/batch_momentum.py"
 RBF, WELL = get_surface("rbf_neuron"), get_surface("double_well")
@@ -25,10 +26,11 @@ def _by_title(figs, start):
     return [f for f in figs if f["layout"].get("title", {}).get("text", "").startswith(start)]
 
 
-def _click(at, label):
-    (button,) = [b for b in at.button if b.label == label]
-    button.click().run()
+def _preset(label):
+    at = open_preset(PAGE, PRESETS, label)
     assert not at.exception, at.exception
+    assert not at.warning  # every setting in the link was taken
+    return at
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +80,7 @@ def test_a_bad_link_warns_and_falls_back():
 
 
 def test_batch_preset_small_batch_escapes_where_full_batch_stalls():
-    at = run_page(PAGE)
-    _click(at, "A small batch escapes where full batch stalls")
+    at = _preset("A small batch escapes where full batch stalls")
     assert at.info  # the preset's note
     trajectory = figures(at)[0]
     noisy, full = (
@@ -92,8 +93,7 @@ def test_batch_preset_small_batch_escapes_where_full_batch_stalls():
 
 
 def test_momentum_preset_rolls_through_where_gradient_descent_stops():
-    at = run_page(PAGE)
-    _click(at, "Momentum rolls through the shallow minimum")
+    at = _preset("Momentum rolls through the shallow minimum")
     trajectory = figures(at)[3]
     left, right = sorted(x for k, x, _ in WELL.known_critical if k == "minimum")
     gd = _path(trajectory, "gradient descent")
@@ -107,8 +107,7 @@ def test_momentum_preset_rolls_through_where_gradient_descent_stops():
 
 
 def test_schedule_preset_parts_the_two_forms():
-    at = run_page(PAGE)
-    _click(at, "The two momentum forms under a schedule")
+    at = _preset("The two momentum forms under a schedule")
     (gap,) = [m for m in at.metric if m.label.startswith("largest gap")]
     assert float(gap.value) > 0.01
     trajectory = figures(at)[3]

@@ -31,7 +31,9 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-def url_value(key: str, value: Any) -> str:
+def url_value(key: str, value: Any) -> str | list[str]:
+    if isinstance(value, list | tuple):  # a multiselect: the key repeats in the URL
+        return [str(url_value(key, item)) for item in value]
     if key in URL_FORMATS:
         return URL_FORMATS[key](value)
     if isinstance(value, bool):
@@ -41,7 +43,7 @@ def url_value(key: str, value: Any) -> str:
     return str(value)
 
 
-def preset_query(name: str, values: Mapping[str, Any]) -> dict[str, str]:
+def preset_query(name: str, values: Mapping[str, Any]) -> dict[str, str | list[str]]:
     return {PARAM: slug(name)} | {key: url_value(key, value) for key, value in values.items()}
 
 
@@ -50,8 +52,9 @@ def preset_links(presets: Presets) -> None:
     chosen = st.query_params.get(PARAM)
     for name, (note, values) in presets.items():
         style = "preset-link chosen" if slug(name) == chosen else "preset-link"
+        query = html.escape(urlencode(preset_query(name, values), doseq=True))
         st.markdown(
-            f'<a class="{style}" href="?{html.escape(urlencode(preset_query(name, values)))}" '
+            f'<a class="{style}" href="?{query}" '
             f'target="_self" title="{html.escape(note)}">{html.escape(name)}</a>',
             unsafe_allow_html=True,
         )

@@ -13,6 +13,7 @@ from optimizers.simulate import MAX_STEPS
 from surfaces import get_surface
 from ui.cache import run_simulations
 from ui.controls import URL, RunSpec, SurfaceSpec, log_slider, schedule_picker, surface_picker
+from ui.presets import preset_links, preset_note
 from ui.url import share_link
 from viz import trajectory_figure
 from viz.momentum import (
@@ -32,7 +33,6 @@ BATCH_DEFAULTS = {"rbf_neuron": (1.0, 25), "regression": (1e-6, 50)}
 WELL = SurfaceSpec("double_well")
 RIDGE = next(x for kind, x, _ in get_surface(WELL.key).known_critical if kind == "saddle")
 FORMS = {"lecture": "lecture: m ← λm − ηg, θ ← θ + m", "pytorch": "PyTorch: b ← μb + g, θ ← θ − ηb"}
-PREFIX = "bm_"
 TITLE = {"x": 0, "y": 0.98, "yanchor": "top", "font": {"size": 14}}  # above the legend
 
 PRESETS: dict[str, tuple[str, dict]] = {
@@ -57,15 +57,6 @@ PRESETS: dict[str, tuple[str, dict]] = {
          "bm_msched_step_size": 40, "bm_msched_gamma": 0.5},
     ),
 }  # fmt: skip
-
-
-def apply_preset(name: str) -> None:
-    """Reset this page's controls, then set the preset's."""
-    for key in list(st.session_state):
-        if isinstance(key, str) and key.startswith(PREFIX):
-            del st.session_state[key]
-    st.session_state.update(PRESETS[name][1])
-    st.session_state["bm_preset_note"] = PRESETS[name][0]
 
 
 @st.cache_data(max_entries=8, show_spinner="Timing one update per batch size…")
@@ -99,12 +90,10 @@ def batch_sizes(n: int) -> list[int]:
 
 
 st.title("🎱 Batch size and momentum")
-if note := st.session_state.pop("bm_preset_note", None):
-    st.info(note, icon="📖")
+preset_note(PRESETS)
 with st.sidebar:
     st.subheader("Presets")
-    for name in PRESETS:
-        st.button(name, on_click=apply_preset, args=(name,), width="stretch")
+    preset_links(PRESETS)
 
 # ---- Batch size ----------------------------------------------------------------------------------
 

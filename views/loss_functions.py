@@ -10,6 +10,7 @@ from optimizers import Trajectory
 from surfaces import get_surface
 from ui.cache import run_simulations
 from ui.controls import URL, SurfaceSpec, optimizer_picker, start_inputs
+from ui.presets import preset_links, preset_note
 from ui.url import share_link
 from viz import step_curves_figure, trajectory_figure
 from viz.softmax import softmax_figure
@@ -39,13 +40,6 @@ PRESETS: dict[str, tuple[str, dict]] = {
 }  # fmt: skip
 
 
-def apply_preset(name: str) -> None:
-    """Set the preset's controls. Written over, not deleted: Streamlit copies a programmatic value
-    of a bound widget to the address bar only if the widget was on screen before."""
-    st.session_state.update(PRESETS[name][1])
-    st.session_state["lf_note"] = PRESETS[name][0]
-
-
 def gradient_norms(run: Trajectory) -> np.ndarray:
     return np.hypot(*run.grads.T)
 
@@ -65,8 +59,7 @@ def with_step_readout(fig: go.Figure, run: Trajectory) -> dict:
 
 
 st.title("🎯 The loss changes the surface: MSE vs cross-entropy")
-if note := st.session_state.pop("lf_note", None):
-    st.info(note, icon="📖")
+preset_note(PRESETS)
 
 with st.sidebar:
     st.subheader("Classification setup")
@@ -87,8 +80,7 @@ with st.sidebar:
         help="log: colour by log(1 + height above the lowest value); shows a plateau's shape.",
     ) == "log"  # fmt: skip
     st.subheader("Presets")
-    for name in PRESETS:
-        st.button(name, on_click=apply_preset, args=(name,), width="stretch")
+    preset_links(PRESETS)
 
 st.markdown(
     "A classifier outputs logits y = (y₁, y₂, y₃); softmax turns them into probabilities p, "

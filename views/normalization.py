@@ -22,6 +22,7 @@ from surfaces.normalization import (
 )
 from ui.cache import optimizer_from_spec
 from ui.controls import URL, RunSpec, log_slider, optimizer_picker
+from ui.presets import preset_links, preset_note
 from ui.url import share_link
 from viz import step_curves_figure, trajectory_figure
 from viz.normalization import (
@@ -68,15 +69,6 @@ PRESETS: dict[str, tuple[str, dict]] = {
 }  # fmt: skip
 
 
-def apply_preset(name: str) -> None:
-    """Reset this page's controls, then set the preset's."""
-    for key in list(st.session_state):
-        if isinstance(key, str) and key.startswith("bn_"):
-            del st.session_state[key]
-    st.session_state.update(PRESETS[name][1])
-    st.session_state["bn_preset_note"] = PRESETS[name][0]
-
-
 @st.cache_data(max_entries=32, show_spinner=False)
 def scaling_runs(scale: float, seed: int, run: RunSpec, steps: int) -> list[Trajectory]:
     optimizer = optimizer_from_spec(run)
@@ -104,8 +96,7 @@ def bn_training(seed: int, batch_size: int, steps: int) -> BNTraining:
 
 
 st.title("⚖️ Normalization changes the landscape")
-if note := st.session_state.pop("bn_preset_note", None):
-    st.info(note, icon="📖")
+preset_note(PRESETS)
 
 with st.sidebar:
     st.subheader("Data")
@@ -114,8 +105,7 @@ with st.sidebar:
     seed = int(st.number_input("seed", 0, 10_000, 0, key="bn_seed", bind=URL))
     steps = st.slider("steps", 10, 2000, 300, 10, key="bn_steps", bind=URL)
     st.subheader("Presets")
-    for name in PRESETS:
-        st.button(name, on_click=apply_preset, args=(name,), width="stretch")
+    preset_links(PRESETS)
 
 # ---- Feature scaling -----------------------------------------------------------------------------
 
