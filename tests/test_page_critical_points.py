@@ -155,3 +155,18 @@ def test_preset_sets_the_story():
     assert at.slider(key="cp_angle").value == 135
     assert "valley of minima" in text(at) and "inconclusive" in text(at)
     np.testing.assert_allclose(at.dataframe[0].value["λ"], [0.0, 4.0], atol=1e-12)
+
+
+def test_the_list_follows_a_typed_point():
+    at = run_page(PAGE, {"cp_surface": "Himmelblau", "cp_x": "3", "cp_y": "2"})
+    assert not at.exception and not at.warning
+    assert at.selectbox(key="cp_pick").value.endswith("minimum (3, 2)")
+    assert "**Local minimum**" in text(at)
+    assert {m.label: m.value for m in at.metric}["minimum ratio"] == "1"
+    table = at.dataframe[1].value  # every critical point: Himmelblau's 4 + 4 + 1
+    assert sorted(table["kind"].value_counts().items()) == [
+        ("maximum", 1), ("minimum", 4), ("saddle", 4)
+    ]  # fmt: skip
+    at.number_input(key="cp_x").set_value(2.5).run()
+    assert at.selectbox(key="cp_pick").value.startswith("— another point")
+    assert "**Not a critical point**" in text(at)

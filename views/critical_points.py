@@ -129,12 +129,6 @@ def pick_point(labels: dict[str, tuple[float, float]], spans: tuple[float, float
     else:  # a point of the pick grid: keep the link short
         x, y = tidy(x, spans[0], 4), tidy(y, spans[1], 4)
     st.session_state["cp_x"], st.session_state["cp_y"] = x, y
-    st.session_state["cp_pick"] = nearest
-
-
-def typed_point(labels: dict[str, tuple[float, float]], near: float) -> None:
-    state = st.session_state
-    state["cp_pick"] = match(labels, state["cp_x"], state["cp_y"], near)
 
 
 def step_default(spans: tuple[float, float]) -> float:
@@ -150,7 +144,7 @@ def apply_preset(name: str) -> None:
     surface = get_surface(values["cp_surface"])
     state = st.session_state
     state.update(DEFAULTS, cp_step=step_default((span(surface, 0), span(surface, 1))))
-    state.update(values, cp_seen=values["cp_surface"], cp_note=note, cp_sync=True)
+    state.update(values, cp_seen=values["cp_surface"], cp_note=note)
 
 
 def number(value: float) -> str:
@@ -222,14 +216,10 @@ labels = {}
 for index, cp in enumerate(points):
     xy = (tidy(cp.x, spans[0]), tidy(cp.y, spans[1]))
     labels[label(index, cp, *xy)] = xy
-home_label = match(labels, *home, near)
 if st.session_state.get("cp_seen") != surface_spec.key:
     if "cp_seen" in st.session_state:  # another surface: start again from its first point
-        st.session_state.update(cp_x=home[0], cp_y=home[1], cp_pick=home_label)
+        st.session_state.update(cp_x=home[0], cp_y=home[1])
     st.session_state["cp_seen"] = surface_spec.key
-if st.session_state.pop("cp_sync", False):  # a preset set the point: show it in the list
-    state = st.session_state
-    state["cp_pick"] = match(labels, state["cp_x"], state["cp_y"], near)
 with st.sidebar:
     st.subheader("Presets")
     for name in PRESETS:
@@ -243,13 +233,7 @@ st.markdown(
     r"mixed signs, saddle point; a zero eigenvalue, the test is inconclusive."
 )
 
-options = [OTHER, *labels]
 pick_column, x_column, y_column = st.columns([3, 1, 1])
-with pick_column:
-    st.selectbox(
-        f"Critical point ({len(points)} found)", options, index=options.index(home_label),
-        key="cp_pick", bind=URL, on_change=choose_listed, args=(labels,),
-    )  # fmt: skip
 coordinates = []
 for column, key, (low, high), default, axis in zip(
     (x_column, y_column), ("cp_x", "cp_y"), surface.domain, home, (0, 1), strict=True
@@ -258,10 +242,19 @@ for column, key, (low, high), default, axis in zip(
     with column:
         value = st.number_input(
             surface.axis_labels[axis], float(low), float(high), float(default), step=step,
-            key=key, bind=URL, format="%.6g", on_change=typed_point, args=(labels, near),
+            key=key, bind=URL, format="%.6g",
         )  # fmt: skip
     coordinates.append(value)
 point = (float(coordinates[0]), float(coordinates[1]))
+# The list follows the point, however it was chosen (list, click, typing, preset, link).
+options = [OTHER, *labels]
+st.session_state["cp_pick"] = match(labels, *point, near)
+with pick_column:
+    st.selectbox(
+        f"Critical point ({len(points)} found)", options,
+        index=options.index(st.session_state["cp_pick"]), key="cp_pick", bind=URL,
+        on_change=choose_listed, args=(labels,),
+    )  # fmt: skip
 model = taylor_model(surface, point)
 scale = scales(surface)
 zero = zero_eigenvalues(model.eigenvalues, scale)
