@@ -38,7 +38,8 @@ def test_page_draws_every_chart_and_a_preset_changes_them(app_url, page):
     _wait_title(page, "Minibatch surface at step 0")
     screenshot(page, "batch_momentum_default")
 
-    page.get_by_role("button", name="Momentum rolls through the shallow minimum").click()
+    page.get_by_role("link", name="Momentum rolls through the shallow minimum").click()
+    page.wait_for_url("**preset=momentum-rolls-through**")
     wait_idle(page)
     assert page.get_by_text("rolls over the ridge").count() >= 1
     # The animated momentum view: Play moves the gradient-descent marker from the last step.

@@ -38,7 +38,8 @@ def test_two_views_controls_play_and_share(app_url, page, browser):
     changed = views(page)
     assert changed[0]["readout"] != mse["readout"] and changed[1]["readout"] != ce["readout"]
 
-    page.get_by_role("button", name="Adam gets off the plateau").click()
+    page.get_by_role("link", name="Adam gets off the plateau").click()
+    page.wait_for_url("**preset=adam-gets**")
     wait_idle(page)
     assert "lf_r_opt=adam" in page.url and page.get_by_text("Adam divides").is_visible()
     page.get_by_text("▶ Play").first.click()

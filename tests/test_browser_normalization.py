@@ -12,7 +12,8 @@ def test_normalization_page_draws_changes_and_plays(app_url, page):
     assert charts.count() >= 8
     first = charts.first.locator("image").first.get_attribute("href")
     screenshot(page, "normalization")
-    page.get_by_role("button", name="Same scale, still stretched").click()
+    page.get_by_role("link", name="Same scale, still stretched").click()
+    page.wait_for_url("**preset=same-scale**")
     wait_idle(page)
     assert charts.first.locator("image").first.get_attribute("href") != first
     chart = charts.nth(1)
