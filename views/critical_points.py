@@ -269,15 +269,16 @@ with chart:
     )  # fmt: skip
     st.caption(
         "● minimum ✕ saddle ▲ maximum ■ degenerate ┈ valley of minima ★ kink. Arrows: the "
-        "Hessian's eigenvectors at the chosen point, length ∝ |eigenvalue| (a dashed arrow: zero "
-        "curvature), red where the loss curves down. Click near a critical point to snap to it."
+        "Hessian's eigenvectors at the chosen point, length ∝ |eigenvalue| (with a short minimum, "
+        "so every direction shows; dashed: zero curvature), red where the loss curves down. "
+        "Click near a critical point to snap to it."
     )
 with readout:
     st.subheader(f"At ({number(point[0])}, {number(point[1])})")
     describe(model, surface, points, max(spans) / 100)
     if model.smooth:
         st.latex(
-            rf"L = {latex_number(model.value)},\quad g = {latex_matrix(model.gradient[None])}^\top"
+            rf"L = {latex_number(model.value)},\quad g = {latex_matrix(model.gradient[:, None])}"
         )
         st.latex(rf"H = {latex_matrix(model.hessian)}")
         shown = np.where(zero, 0.0, model.eigenvalues)
@@ -300,6 +301,8 @@ with readout:
             if zero.any()
             else ""
         )
+        if not is_stationary(model, scale):
+            flat += " This is not a critical point, so the ratio only describes the curvature."
         st.markdown(
             f"{positive} of 2 eigenvalues are positive: the loss curves up in {positive} of 2 "
             f"independent directions.{flat} The lecture found networks trained to convergence "

@@ -203,7 +203,7 @@ def taylor_figure(
             row=1, col=col,
         )  # fmt: skip
         fig.update_xaxes(title_text=surface.axis_labels[0], row=1, col=col)
-        fig.update_yaxes(title_text=surface.axis_labels[1], row=1, col=col)
+    fig.update_yaxes(title_text=surface.axis_labels[1], row=1, col=1)
     if not np.isfinite(quadratic).any():
         fig.add_annotation(
             text="no derivatives here,<br>so no quadratic model", showarrow=False,
