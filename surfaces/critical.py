@@ -17,6 +17,11 @@ every surface):
    connected branch (``isolated=False``, ``curve`` sampled along it), with the kind given by the
    nonzero eigenvalue (the toy network's hyperbola of minima).
 
+5. A flat region (more than ``MAX_DEGENERATE`` roots where gradient and whole Hessian vanish
+   numerically, such as MSE after a saturated softmax) is reported once, as a degenerate,
+   non-isolated set whose ``curve`` holds sample points of it (unordered): there is nothing to
+   trace, and testing thousands of points one by one would take a minute.
+
 Kinks: a surface's declared non-differentiable minima (``surface.kinks``, Ackley's origin) have no
 gradient, so Newton never lands there; they are appended as minima with ``smooth=False`` and NaN
 eigenvalues and eigenvectors. Results are ordered minima, saddles, maxima, degenerate, each by
@@ -41,6 +46,7 @@ MERGE_TOL = 1e-7
 CURVE_STEP = 0.005
 MAX_CURVE_POINTS = 2000
 MAX_BRANCHES = 16
+MAX_DEGENERATE = 64
 
 
 class _Unit:
@@ -252,6 +258,13 @@ def _assemble(finder: _Finder, roots: np.ndarray) -> list[CriticalPoint]:
         if not zi.any()
     ]
     pending = np.flatnonzero(zero.any(axis=-1))
+    flat = np.flatnonzero(zero.all(axis=-1))
+    if len(flat) > MAX_DEGENERATE:
+        region = roots[flat]
+        middle = region[np.argmin(np.linalg.norm(region - np.median(region, axis=0), axis=1))]
+        sample = region[:: max(1, len(region) // 500)]
+        points.append(_make(surface, unit.point(middle), "degenerate", unit.point(sample)))
+        pending = np.setdiff1d(pending, flat)
     absorbed = np.zeros(len(roots), dtype=bool)
     branches = 0
     for i in pending:

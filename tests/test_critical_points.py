@@ -155,3 +155,13 @@ def test_user_formula_with_a_circle_of_minima_and_a_maximum():
 def test_user_formula_where_every_point_is_critical_still_returns():
     found = critical_points(parse_expression("sin(x)**2 + cos(x)**2 + 0.5*y - y/2"))
     assert all(p.kind == "degenerate" for p in found)
+
+
+def test_a_numerically_flat_region_is_reported_once():
+    """MSE after a saturated softmax: thousands of points with vanishing gradient and Hessian
+    form one flat region, not thousands of degenerate points."""
+    (flat,) = critical_points(get_surface("softmax_mse"))
+    assert flat.kind == "degenerate" and not flat.isolated
+    assert len(flat.curve) > 10
+    g = get_surface("softmax_mse").grad(flat.curve[:, 0], flat.curve[:, 1])
+    assert np.abs(g).max() < 1e-12
