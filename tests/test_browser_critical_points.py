@@ -44,7 +44,8 @@ def test_click_preset_and_play(app_url, page):
     screenshot(page, "critical-points-clicked")
 
     # A preset brings back the saddle; Play moves the run started just off it.
-    page.get_by_role("button", name="Toy network: the saddle at the origin").click()
+    page.get_by_role("link", name="Toy network: the saddle at the origin").click()
+    page.wait_for_url("**preset=toy-network-the-saddle-at-the-origin**")
     wait_idle(page)
     assert chosen(page) == [0, 0] and "cp_x=" not in page.url
     page.locator(".js-plotly-plot").last.scroll_into_view_if_needed()

@@ -1,6 +1,7 @@
 """The critical-points page through AppTest: the lecture's numbers on screen, controls, links."""
 
 import math
+from urllib.parse import urlencode
 
 import numpy as np
 import pytest
@@ -8,6 +9,8 @@ from helpers import figures, run_page
 
 from optimizers import make_optimizer, simulate
 from surfaces import get_surface
+from ui.presets import preset_query
+from views.critical_points import PRESETS
 
 PAGE = "views/critical_points.py"
 
@@ -146,15 +149,36 @@ def test_bad_url_warns_and_falls_back():
     assert at.slider(key="cp_angle").value == 135 and at.number_input(key="cp_x").value == 0
 
 
-def test_preset_sets_the_story():
-    at = run_page(PAGE, {"cp_angle": "10"})
-    button = next(b for b in at.button if b.label == "Toy network: the valley of minima")
-    button.click().run()
-    assert not at.exception
-    assert (at.number_input(key="cp_x").value, at.number_input(key="cp_y").value) == (1.0, 1.0)
-    assert at.slider(key="cp_angle").value == 135
-    assert "valley of minima" in text(at) and "inconclusive" in text(at)
+# What each preset's view must show, beyond its note.
+STORIES = {
+    "Toy network: the saddle at the origin": "**Saddle point**",
+    "Toy network: the valley of minima": "This point lies on a **valley of minima**",
+    "Himmelblau: the one maximum": "**Local maximum**",
+    "Six-hump camel: a saddle between minima": "**Saddle point**",
+    "Monkey saddle: the test is inconclusive": "the second-order test is inconclusive",
+    "Ackley: a kink at the minimum": "No gradient, no Hessian here",
+}
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_presets_are_links_that_tell_their_story(name):
+    note, values = PRESETS[name]
+    links = [md.value for md in run_page(PAGE).sidebar.markdown if "preset-link" in md.value]
+    query = preset_query(name, values)
+    assert any(f"?{urlencode(query)}".replace("&", "&amp;") in link for link in links)
+
+    at = run_page(PAGE, query)  # what following the link does
+    assert not at.exception and not at.warning  # every setting in the link was taken
+    assert note in at.info[0].value
+    assert all(at.session_state[key] == value for key, value in values.items())
+    assert STORIES[name] in text(at)
+
+
+def test_valley_preset_shows_zero_and_four():
+    at = run_page(PAGE, preset_query("Toy network: the valley of minima",
+                                     PRESETS["Toy network: the valley of minima"][1]))  # fmt: skip
     np.testing.assert_allclose(at.dataframe[0].value["λ"], [0.0, 4.0], atol=1e-12)
+    assert at.selectbox(key="cp_pick").value.startswith("2. valley of minima")
 
 
 def test_the_list_follows_a_typed_point():

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from surfaces import CriticalPoint, Surface, get_surface
+from surfaces import CriticalPoint, Surface
 from surfaces.taylor import (
     TaylorModel,
     direction_at,
@@ -27,6 +27,7 @@ from surfaces.taylor import (
 )
 from ui.cache import cached_critical_points, run_simulations
 from ui.controls import URL, RunSpec, log_slider, surface_picker
+from ui.presets import preset_links, preset_note
 from ui.url import share_link
 from viz import step_curves_figure, trajectory_figure
 from viz.hessian import (
@@ -38,8 +39,6 @@ from viz.hessian import (
 )
 
 CHART = "cp_chart"
-# Controls whose defaults do not depend on the surface (presets reset them to these).
-DEFAULTS = {"cp_zoom": 0.25, "cp_angle": 135, "cp_lr": 0.05, "cp_steps": 200, "cp_offset": 1e-3}
 OTHER = "— another point (clicked or typed)"
 PRESETS: dict[str, tuple[str, dict]] = {
     "Toy network: the saddle at the origin": (
@@ -131,22 +130,6 @@ def pick_point(labels: dict[str, tuple[float, float]], spans: tuple[float, float
     st.session_state["cp_x"], st.session_state["cp_y"] = x, y
 
 
-def step_default(spans: tuple[float, float]) -> float:
-    return round(0.125 * min(spans), 6)
-
-
-def apply_preset(name: str) -> None:
-    """Set every control of the page (defaults, then the preset's): each story starts clean.
-
-    Values are written, not deleted: a deleted bound widget would take its value from the link.
-    """
-    note, values = PRESETS[name]
-    surface = get_surface(values["cp_surface"])
-    state = st.session_state
-    state.update(DEFAULTS, cp_step=step_default((span(surface, 0), span(surface, 1))))
-    state.update(values, cp_seen=values["cp_surface"], cp_note=note)
-
-
 def number(value: float) -> str:
     text = f"{value:.4g}"
     return "0" if text in ("-0", "0") else text.replace("-", "−")
@@ -202,8 +185,7 @@ def describe(model: TaylorModel, surface: Surface, points: list[CriticalPoint], 
 
 
 st.title("⛰️ Critical points: local minimum or saddle point?")
-if note := st.session_state.pop("cp_note", None):
-    st.info(note, icon="📖")
+preset_note(PRESETS)
 
 with st.sidebar:
     st.subheader("Surface")
@@ -222,8 +204,7 @@ if st.session_state.get("cp_seen") != surface_spec.key:
     st.session_state["cp_seen"] = surface_spec.key
 with st.sidebar:
     st.subheader("Presets")
-    for name in PRESETS:
-        st.button(name, on_click=apply_preset, args=(name,), width="stretch")
+    preset_links(PRESETS)
 
 st.latex(surface.latex)
 st.markdown(
@@ -319,7 +300,7 @@ with st.expander(f"All {len(points)} critical points, with their Hessian's eigen
 
 st.header("Where the quadratic picture holds")
 zoom = st.slider(
-    "window: share of the domain on each side of the point", 0.02, 0.5, DEFAULTS["cp_zoom"], 0.01,
+    "window: share of the domain on each side of the point", 0.02, 0.5, 0.25, 0.01,
     key="cp_zoom", bind=URL,
 )  # fmt: skip
 half = (zoom * spans[0], zoom * spans[1])
@@ -335,7 +316,7 @@ def reach(direction: np.ndarray) -> float:
 
 st.header("A 1-D slice: the same point from different directions")
 angle = st.slider("direction of the slice (degrees from the first axis)", 0, 180,
-                  DEFAULTS["cp_angle"], 5, key="cp_angle", bind=URL)  # fmt: skip
+                  135, 5, key="cp_angle", bind=URL)  # fmt: skip
 direction = direction_at(angle)
 line = profile(surface, model, direction, reach(direction))
 st.plotly_chart(
@@ -356,7 +337,7 @@ lowest = float(model.eigenvalues[0])
 if model.smooth and lowest < 0 and not zero[0]:
     distance = st.slider(
         "step length ‖u‖ along the escape direction", 0.0, round(0.5 * min(spans), 6),
-        step_default(spans), round(min(spans) / 400, 6), key="cp_step", bind=URL,
+        round(0.125 * min(spans), 6), round(min(spans) / 400, 6), key="cp_step", bind=URL,
     )  # fmt: skip
     out = escape(surface, model, distance)
     u1, u2 = out.direction
@@ -391,12 +372,12 @@ st.header("Gradient descent from exactly on the point, and from just off it")
 if model.smooth:
     lr_column, steps_column, offset_column = st.columns(3)
     with lr_column:
-        lr = log_slider("learning rate η", "cp_lr", low=1e-4, high=1.0, default=DEFAULTS["cp_lr"])
+        lr = log_slider("learning rate η", "cp_lr", low=1e-4, high=1.0, default=0.05)
     with steps_column:
-        steps = st.slider("steps", 10, 2000, DEFAULTS["cp_steps"], 10, key="cp_steps", bind=URL)
+        steps = st.slider("steps", 10, 2000, 200, 10, key="cp_steps", bind=URL)
     with offset_column:
         offset = log_slider("offset ε of the second start", "cp_offset", low=1e-8, high=0.1,
-                            default=DEFAULTS["cp_offset"], per_decade=(1,))  # fmt: skip
+                            default=1e-3, per_decade=(1,))  # fmt: skip
     # Off along both eigenvectors at once: a generic nudge, not one aimed at the way out.
     nudge = offset * model.eigenvectors.sum(axis=1) / math.sqrt(2)
     starts = (point, (point[0] + float(nudge[0]), point[1] + float(nudge[1])))
