@@ -40,7 +40,12 @@ def test_default_view_has_every_part():
     assert len(flat["frames"]) > 50
     assert len(curves["data"]) == 3 * 3  # loss, gradient norm, learning rate for each run
     table = at.dataframe[0].value
-    assert list(table) == ["1: sgd (lr 0.001)", "2: momentum (lr 0.001)", "3: adam (lr 0.05)"]
+    assert list(table) == ["run 1", "run 2", "run 3"]
+    assert list(table.loc["optimizer"]) == [
+        "sgd (lr 0.001)",
+        "momentum (lr 0.001)",
+        "adam (lr 0.05)",
+    ]
     assert list(table.loc["status"]) == ["running"] * 3
 
 
@@ -68,7 +73,7 @@ def test_learning_rate_slider_changes_the_trajectory():
     after = run_paths(contour(at))[0]
     assert not at.exception
     assert before.shape == after.shape and not np.allclose(before, after)
-    assert at.dataframe[0].value.columns[0] == "1: sgd (lr 0.002)"
+    assert at.dataframe[0].value.loc["optimizer", "run 1"] == "sgd (lr 0.002)"
 
 
 def test_url_restores_the_view_exactly():

@@ -64,7 +64,8 @@ def pick_start() -> None:
 
 
 def summary(surface: Surface, specs: list[RunSpec], runs: list[Trajectory], tol: float):
-    """One column per run: where it ended, how close to a minimum, when it got there."""
+    """One column per run (colours as in the charts): where it ended, how close to a minimum,
+    when it got there."""
     minima = np.asarray(surface.minima, dtype=float).reshape(-1, 2)
     floor = float(np.min(surface.f(minima[:, 0], minima[:, 1]))) if len(minima) else None
     columns = {}
@@ -74,10 +75,11 @@ def summary(surface: Surface, specs: list[RunSpec], runs: list[Trajectory], tol:
             below = np.flatnonzero(run.losses <= floor + tol)
             reached = str(below[0]) if below.size else "not yet"
         distance = np.min(np.hypot(*(minima - run.points[-1]).T)) if len(minima) else np.nan
-        columns[f"{index + 1}: {spec.label}"] = {
+        columns[f"run {index + 1}"] = {
+            "optimizer": spec.label,
             "final loss": f"{run.losses[-1]:.4g}",
-            "distance to nearest minimum": f"{distance:.4g}",
-            f"first step with loss ≤ min + {tol:g}": reached,
+            "to nearest minimum": f"{distance:.4g}",
+            f"loss ≤ min + {tol:g} at step": reached,
             "status": "running" if run.diverged_at is None
             else f"diverged at step {run.diverged_at}",
         }  # fmt: skip
