@@ -28,6 +28,7 @@ def test_click_preset_and_play(app_url, page):
     assert page.get_by_text("Saddle point", exact=False).first.is_visible()
     assert chosen(page) == [0, 0]
     assert page.evaluate(f"() => {MAP}.querySelectorAll('.imagelayer image').length") == 1
+    page.get_by_text("minimum ratio").first.wait_for()
     screenshot(page, "critical-points-default")
 
     # A click on the map (upper left, away from every critical point) chooses that point.
