@@ -15,5 +15,5 @@ st.sidebar.caption(
     "Following Hung-yi Lee, ML 2021: *when a neural network won't train*. "
     "The address bar always holds a link to exactly what you see."
 )
-with checked_url_params():
+with checked_url_params(page.url_path):
     page.run()

@@ -20,8 +20,17 @@ KNOWN_PARAMS = frozenset({"embed", "embed_options", "preset"})
 
 
 @contextmanager
-def checked_url_params() -> Iterator[None]:
-    """Run a page; then warn, at the top of it, about link parameters it ignored."""
+def checked_url_params(page: str) -> Iterator[None]:
+    """Run a page; then warn, at the top of it, about link parameters it ignored.
+
+    Only on the page's first run in a session, when the link has just been opened: later the
+    page itself may move a value (a new surface, a new start) and that is no fault of the link.
+    """
+    checked = st.session_state.setdefault("_url_checked", set())
+    if page in checked:
+        yield
+        return
+    checked.add(page)
     requested = st.query_params.to_dict()
     slot = st.empty()
     yield

@@ -6,8 +6,8 @@ short comet tail per run), so the animation stays light and the background never
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import plotly.graph_objects as go
@@ -90,6 +90,15 @@ class AnimatedFigure(go.Figure):
         return spec
 
 
+class Panel(NamedTuple):
+    """One surface with its runs, in a figure of side-by-side panels animated together."""
+
+    title: str
+    surface: SurfaceLike
+    runs: Sequence[tuple[str, PathLike]]
+    minima: Sequence[tuple[float, float]] = ()
+
+
 def trajectory_figure(
     surface: SurfaceLike,
     runs: Sequence[tuple[str, PathLike]],
@@ -98,74 +107,130 @@ def trajectory_figure(
     log_color: bool = True,
     height: int = 560,
     colorscale: str = "Viridis",
+    step_label: Callable[[int], str] = str,
 ) -> AnimatedFigure:
     """Contour view with every run's path, a Play button and a step scrubber.
 
     Trace order: 0 the pick grid (also carries the colour bar), then per run a faint full path,
     then the known minima, then per run the animated tail and marker (the only traces in frames).
+    ``step_label(step)`` is what the scrubber shows at a step.
     """
-    image, scale = background_image(surface, log_color=log_color, colorscale=colorscale)
-    (x0, x1), (y0, y1) = surface.domain
-    traces = [_pick_grid(surface, scale, colorscale)]
-    for index, (name, run) in enumerate(runs):
-        points = np.asarray(run.points, dtype=float)
-        traces.append(
-            go.Scatter(
-                x=points[:, 0], y=points[:, 1], mode="lines", name=name, legendgroup=str(index),
-                showlegend=False, hoverinfo="skip",
-                line=dict(color=run_color(index), width=1.5), opacity=0.45,
-            )
-        )  # fmt: skip
-    if minima:
-        mx, my = np.asarray(minima, dtype=float).reshape(-1, 2).T
-        traces.append(
-            go.Scatter(
-                x=mx, y=my, mode="markers", name="known minima",
-                marker=dict(
-                    symbol="star", size=11, color="white", line=dict(color="black", width=1)
-                ),
-                hovertemplate="minimum (%{x:.4g}, %{y:.4g})<extra></extra>",
-            )
-        )  # fmt: skip
-    longest = max((len(run.points) for _, run in runs), default=1)
+    return panels_figure(
+        [Panel("", surface, runs, minima)], log_color=log_color, height=height,
+        colorscale=colorscale, step_label=step_label,
+    )  # fmt: skip
+
+
+def panels_figure(
+    panels: Sequence[Panel],
+    *,
+    log_color: bool = True,
+    height: int = 560,
+    colorscale: str = "Viridis",
+    step_label: Callable[[int], str] = str,
+    gap: float = 0.12,
+) -> AnimatedFigure:
+    """Side-by-side trajectory views with one Play button and one scrubber for all of them.
+
+    Each panel's traces are in ``trajectory_figure``'s order, panel after panel; the legend
+    comes from the first panel (runs share their colour across panels).
+    """
+    width = (1 - gap * (len(panels) - 1)) / len(panels)
+    longest = max((len(run.points) for panel in panels for _, run in panel.runs), default=1)
     steps = frame_steps(longest)
-    moving = list(range(len(traces), len(traces) + 2 * len(runs)))
-    for index, (name, run) in enumerate(runs):
-        tail_x, tail_y, marker = _moving_state(np.asarray(run.points), steps, len(steps) - 1)
-        label = name if run.diverged_at is None else f"{name} — diverged at step {run.diverged_at}"
-        traces.append(
-            go.Scatter(
-                x=tail_x, y=tail_y, mode="lines", legendgroup=str(index), showlegend=False,
-                hoverinfo="skip", line=dict(color=run_color(index), width=3),
-            )
-        )  # fmt: skip
-        traces.append(
-            go.Scatter(
-                x=marker[:1], y=marker[1:], mode="markers", name=label, legendgroup=str(index),
-                marker=dict(
-                    size=12, color=run_color(index), line=dict(color="black", width=1.5),
-                    symbol="x" if run.diverged_at is not None else "circle",
-                ),
-                hovertemplate=f"{name}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
-            )
-        )  # fmt: skip
-    layout = dict(
-        images=[image],
+    traces: list = []
+    moving: list[int] = []
+    layout: dict = {"images": [], "annotations": []}
+    paths = []
+    for index, panel in enumerate(panels):
+        suffix = "" if index == 0 else str(index + 1)
+        left = index * (width + gap)
+        image, scale = background_image(panel.surface, log_color=log_color, colorscale=colorscale)
+        layout["images"].append(image | dict(xref=f"x{suffix}", yref=f"y{suffix}"))
+        (x0, x1), (y0, y1) = panel.surface.domain
+        labels = panel.surface.axis_labels
+        axes = dict(showgrid=False, zeroline=False)
+        layout[f"xaxis{suffix}"] = axes | dict(
+            range=[x0, x1], title=labels[0], domain=[left, left + width], anchor=f"y{suffix}"
+        )
+        layout[f"yaxis{suffix}"] = axes | dict(range=[y0, y1], title=labels[1], anchor=f"x{suffix}")
+        if panel.title:
+            layout["annotations"].append(
+                dict(text=f"<b>{panel.title}</b>", x=left + width / 2, y=1.0, xref="paper",
+                     yref="paper", xanchor="center", yanchor="bottom", showarrow=False,
+                     font=dict(size=16))
+            )  # fmt: skip
+        first = index == 0
+        panel_traces = [_pick_grid(panel.surface, scale, colorscale, left + width)]
+        panel_traces += [_faint_path(i, name, run) for i, (name, run) in enumerate(panel.runs)]
+        if panel.minima:
+            panel_traces.append(_minima(panel.minima, first))
+        moving_traces = []
+        for i, (name, run) in enumerate(panel.runs):
+            moving_traces += _moving_traces(i, name, run, steps, first)
+            paths.append(np.asarray(run.points, dtype=np.float32))  # half the bytes in frames
+        for trace in panel_traces + moving_traces:
+            trace.update(xaxis=f"x{suffix}", yaxis=f"y{suffix}")
+        moving += range(len(traces) + len(panel_traces), len(traces) + len(panel_traces)
+                        + len(moving_traces))  # fmt: skip
+        traces += panel_traces + moving_traces
+    layout |= dict(
         height=height,
-        margin=dict(l=10, r=10, t=30, b=10),
-        xaxis=dict(range=[x0, x1], title=surface.axis_labels[0], showgrid=False, zeroline=False),
-        yaxis=dict(range=[y0, y1], title=surface.axis_labels[1], showgrid=False, zeroline=False),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
+        margin=dict(l=10, r=10, t=60 if any(p.title for p in panels) else 30, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.06 if panels[0].title else 1.0, x=0),
         dragmode="pan",
         hovermode="closest",
         updatemenus=[_play_buttons()],
     )
-    paths = [np.asarray(run.points, dtype=np.float32) for _, run in runs]  # half the bytes
     frames = [
         dict(name=str(step), data=_frame_data(paths, steps, k), traces=moving)
         for k, step in enumerate(steps)
     ]
-    return AnimatedFigure(data=traces, layout=layout, frames=frames, scrubber=_scrubber(steps))
+    return AnimatedFigure(
+        data=traces, layout=layout, frames=frames, scrubber=_scrubber(steps, step_label)
+    )
+
+
+def _faint_path(index: int, name: str, run: PathLike) -> go.Scatter:
+    points = np.asarray(run.points, dtype=float)
+    return go.Scatter(
+        x=points[:, 0], y=points[:, 1], mode="lines", name=name, legendgroup=str(index),
+        showlegend=False, hoverinfo="skip",
+        line=dict(color=run_color(index), width=1.5), opacity=0.45,
+    )  # fmt: skip
+
+
+def _minima(minima: Sequence[tuple[float, float]], legend: bool) -> go.Scatter:
+    mx, my = np.asarray(minima, dtype=float).reshape(-1, 2).T
+    return go.Scatter(
+        x=mx, y=my, mode="markers", name="known minima", showlegend=legend,
+        legendgroup="minima",
+        marker=dict(symbol="star", size=11, color="white", line=dict(color="black", width=1)),
+        hovertemplate="minimum (%{x:.4g}, %{y:.4g})<extra></extra>",
+    )  # fmt: skip
+
+
+def _moving_traces(
+    index: int, name: str, run: PathLike, steps: np.ndarray, legend: bool
+) -> list[go.Scatter]:
+    """The comet tail and the marker of one run, as they are at the last step."""
+    tail_x, tail_y, marker = _moving_state(np.asarray(run.points), steps, len(steps) - 1)
+    label = name if run.diverged_at is None else f"{name} — diverged at step {run.diverged_at}"
+    return [
+        go.Scatter(
+            x=tail_x, y=tail_y, mode="lines", legendgroup=str(index), showlegend=False,
+            hoverinfo="skip", line=dict(color=run_color(index), width=3),
+        ),
+        go.Scatter(
+            x=marker[:1], y=marker[1:], mode="markers", name=label, legendgroup=str(index),
+            showlegend=legend,
+            marker=dict(
+                size=12, color=run_color(index), line=dict(color="black", width=1.5),
+                symbol="x" if run.diverged_at is not None else "circle",
+            ),
+            hovertemplate=f"{name}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+        ),
+    ]  # fmt: skip
 
 
 def _moving_state(
@@ -186,7 +251,7 @@ def _frame_data(paths: Sequence[np.ndarray], steps: np.ndarray, k: int) -> list[
     return data
 
 
-def _pick_grid(surface: SurfaceLike, scale, colorscale: str) -> go.Scatter:
+def _pick_grid(surface: SurfaceLike, scale, colorscale: str, right: float = 1.0) -> go.Scatter:
     """Invisible points over the domain: hovering reads the loss, clicking picks a start point."""
     xs, ys = grid(surface.domain, PICK_GRID)
     gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
@@ -201,7 +266,7 @@ def _pick_grid(surface: SurfaceLike, scale, colorscale: str) -> go.Scatter:
             size=14, opacity=0, color=scale(values), cmin=0, cmax=1, colorscale=colorscale,
             showscale=True,
             colorbar=dict(
-                title=dict(text="loss", side="right"), thickness=12, len=0.85,
+                title=dict(text="loss", side="right"), thickness=12, len=0.85, x=right + 0.01,
                 tickvals=ticks, ticktext=[f"{v:.3g}" for v in scale.value_at(ticks)],
             ),
         ),
@@ -227,14 +292,14 @@ def _play_buttons() -> dict:
     )  # fmt: skip
 
 
-def _scrubber(steps: np.ndarray) -> dict:
+def _scrubber(steps: np.ndarray, step_label: Callable[[int], str] = str) -> dict:
     return dict(
         active=len(steps) - 1, x=0.24, len=0.76, y=0, yanchor="top", pad=dict(t=30),
         currentvalue=dict(prefix="step ", font=dict(size=13, color="#bbbbbb")),
         font=dict(color="rgba(0,0,0,0)"), ticklen=0, minorticklen=0,
         steps=[
             dict(
-                label=str(step), method="animate",
+                label=step_label(int(step)), method="animate",
                 args=[[str(step)], dict(mode="immediate", frame=dict(duration=0, redraw=False),
                                         transition=dict(duration=0))],
             )
