@@ -9,18 +9,37 @@ from views.loss_functions import PRESETS
 PAGE = "views/loss_functions.py"
 
 
+def _animated(at) -> dict:
+    """The one animated figure: MSE and cross-entropy side by side, one Play, one scrubber."""
+    (fig,) = [fig for fig in figures(at) if fig.get("frames")]
+    return fig
+
+
 def _trajectories(at) -> list[dict]:
-    """The two animated views: the figures with frames (MSE first, then cross-entropy)."""
-    return [fig for fig in figures(at) if fig.get("frames")]
+    """Each panel of the animated figure (MSE first, then cross-entropy): its background image,
+    x axis and run marker."""
+    fig = _animated(at)
+    panels = []
+    for index, suffix in enumerate(("", "2")):
+        (marker,) = [
+            t for t in fig["data"]
+            if t.get("xaxis", "x") == f"x{suffix}" and t.get("mode") == "markers"
+            and t.get("legendgroup") == "0"
+        ]  # fmt: skip
+        panels.append({
+            "image": fig["layout"]["images"][index],
+            "xaxis": fig["layout"][f"xaxis{suffix}"],
+            "marker": marker,
+        })  # fmt: skip
+    return panels
 
 
-def _readout(fig: dict) -> str:
-    return fig["layout"]["sliders"][0]["steps"][-1]["label"]
+def _readout(at) -> str:
+    return _animated(at)["layout"]["sliders"][0]["steps"][-1]["label"]
 
 
-def _marker_end(fig: dict) -> np.ndarray:
-    marker = fig["data"][-1]
-    return np.array([marker["x"][0], marker["y"][0]])
+def _marker_end(panel: dict) -> np.ndarray:
+    return np.array([panel["marker"]["x"][0], panel["marker"]["y"][0]])
 
 
 def _metrics(at) -> list[tuple[str, str]]:
@@ -35,10 +54,10 @@ def default():
 def test_default_view_shows_the_lecture_numbers(default):
     assert not default.exception
     mse, ce = _trajectories(default)
-    for fig in (mse, ce):
-        assert fig["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
-        assert len(fig["frames"]) > 10
-        assert fig["layout"]["xaxis"]["title"]["text"] == "y₁"
+    assert len(_animated(default)["frames"]) > 10
+    for panel in (mse, ce):
+        assert panel["image"]["source"].startswith("data:image/png;base64,")
+        assert panel["xaxis"]["title"]["text"] == "y₁"
     # Loss and ‖g‖ at the start, then after the run: MSE stays put, CE descends.
     metrics = _metrics(default)
     assert metrics[:4] == [
@@ -51,14 +70,13 @@ def test_default_view_shows_the_lecture_numbers(default):
     assert float(metrics[6][1]) < 0.01
     np.testing.assert_allclose(_marker_end(mse), [-10.0, 10.0], atol=1e-5)
     assert _marker_end(ce)[0] > 0
-    assert _readout(mse) == "200: loss 2, ‖g‖ 1.2e-08"
+    assert _readout(default).startswith("200 · MSE: loss 2, ‖g‖ 1.2e-08 · cross-entropy: loss ")
 
 
 def test_scrubber_labels_follow_the_run(default):
-    _, ce = _trajectories(default)
-    steps = ce["layout"]["sliders"][0]["steps"]
-    assert steps[0]["label"] == "0: loss 20, ‖g‖ 1.4"
-    losses = [float(s["label"].split("loss ")[1].split(",")[0]) for s in steps]
+    steps = _animated(default)["layout"]["sliders"][0]["steps"]
+    assert steps[0]["label"] == "0 · MSE: loss 2, ‖g‖ 1.2e-08 · cross-entropy: loss 20, ‖g‖ 1.4"
+    losses = [float(s["label"].split("loss ")[2].split(",")[0]) for s in steps]
     assert losses == sorted(losses, reverse=True) and losses[-1] < 0.01
 
 
@@ -76,7 +94,7 @@ def test_changing_target_changes_both_surfaces(default):
     assert not at.exception
     before, after = _trajectories(default), _trajectories(at)
     for old, new in zip(before, after, strict=True):
-        assert old["layout"]["images"][0]["source"] != new["layout"]["images"][0]["source"]
+        assert old["image"]["source"] != new["image"]["source"]
     # Class 2 already wins at (−10, 10): MSE = p₁² + (1 − p₂)² ≈ 2e⁻⁴⁰, CE = log(1 + e⁻²⁰).
     assert _metrics(at)[0] == ("loss at the start", f"{2 * np.exp(-40.0):.4g}")
     assert _metrics(at)[4] == ("loss at the start", f"{np.log1p(np.exp(-20.0)):.4g}")
@@ -100,7 +118,7 @@ def test_url_restores_the_view_set_by_widgets():
     by_hand.run()
     by_hand.select_slider(key="lf_r_lr").set_value(0.1).run()
     assert figures(from_url) == figures(by_hand)
-    assert _readout(_trajectories(from_url)[0]).startswith("60: ")
+    assert _readout(from_url).startswith("60 · ")
 
 
 def test_bad_url_values_warn_and_fall_back():

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from optimizers import Trajectory
@@ -12,7 +13,7 @@ from ui.cache import run_simulations
 from ui.controls import URL, SurfaceSpec, optimizer_picker, start_inputs
 from ui.presets import preset_links, preset_note
 from ui.url import share_link
-from viz import step_curves_figure, trajectory_figure
+from viz import Panel, panels_figure, step_curves_figure
 from viz.softmax import softmax_figure
 
 LOSSES = (("softmax_mse", "MSE"), ("softmax_ce", "cross-entropy"))
@@ -44,18 +45,18 @@ def gradient_norms(run: Trajectory) -> np.ndarray:
     return np.hypot(*run.grads.T)
 
 
-def with_step_readout(fig: go.Figure, run: Trajectory) -> dict:
-    """The figure's spec, its scrubber's labels showing loss and ‖g‖ at each step (Play too)."""
-    spec = fig.to_dict()
-    norms = gradient_norms(run)
-    scrubber = spec["layout"]["sliders"][0]
-    # The longer label, right-aligned and lower, clears the x-axis title and the Play buttons.
-    scrubber["pad"] = dict(t=52)
-    scrubber["currentvalue"] |= dict(xanchor="right", font=dict(size=11, color="#bbbbbb"))
-    for step in scrubber["steps"]:
-        i = min(int(step["label"]), len(run.losses) - 1)  # a diverged run waits at its end
-        step["label"] = f"{step['label']}: loss {run.losses[i]:.3g}, ‖g‖ {norms[i]:.2g}"
-    return spec
+def step_readout(runs: list[Trajectory]) -> Callable[[int], str]:
+    """The scrubber's label: loss and ‖g‖ on each surface at the step (during Play too)."""
+    norms = [gradient_norms(run) for run in runs]
+
+    def label(step: int) -> str:
+        parts = []
+        for (_, title), run, norm in zip(LOSSES, runs, norms, strict=True):
+            i = min(step, len(run.losses) - 1)  # a diverged run waits at its end
+            parts.append(f"{title}: loss {run.losses[i]:.3g}, ‖g‖ {norm[i]:.2g}")
+        return f"{step} · " + " · ".join(parts)
+
+    return label
 
 
 st.title("🎯 The loss changes the surface: MSE vs cross-entropy")
@@ -96,11 +97,16 @@ st.latex(
 runs = [
     run_simulations(SurfaceSpec(key, params), (run_spec,), (start,), steps)[0] for key, _ in LOSSES
 ]
-for column, surface, (_, title), run in zip(st.columns(2), surfaces, LOSSES, runs, strict=True):
+panels = [
+    Panel(title, surface, [(run_spec.label, run)])
+    for surface, (_, title), run in zip(surfaces, LOSSES, runs, strict=True)
+]
+st.plotly_chart(
+    panels_figure(panels, log_color=log_color, height=500, step_label=step_readout(runs)),
+    config={"displaylogo": False},
+)
+for column, run in zip(st.columns(2), runs, strict=True):
     with column:
-        st.subheader(title)
-        fig = trajectory_figure(surface, [(run_spec.label, run)], log_color=log_color, height=480)
-        st.plotly_chart(with_step_readout(fig, run), config={"displaylogo": False})
         norms = gradient_norms(run)
         first, last = st.columns(2)
         first.metric("loss at the start", f"{run.losses[0]:.4g}")
@@ -108,9 +114,9 @@ for column, surface, (_, title), run in zip(st.columns(2), surfaces, LOSSES, run
         last.metric(f"loss after {len(run.losses) - 1} steps", f"{run.losses[-1]:.4g}")
         last.metric(f"‖g‖ after {len(run.losses) - 1} steps", f"{norms[-1]:.3g}")
 st.caption(
-    "▶ Play animates a view; its scrubber's label reads the loss and the gradient norm ‖g‖ at its "
-    "step. Lecture check at (−10, 10), target 1, y₃ = −1000: MSE 2.0 with ‖g‖ ≈ 1e−8 (a plateau), "
-    "cross-entropy 20 with ‖g‖ = 1.414 (a slope)."
+    "▶ Play animates both views together; the scrubber's label reads the loss and the gradient "
+    "norm ‖g‖ on each surface at its step. Lecture check at (−10, 10), target 1, y₃ = −1000: "
+    "MSE 2.0 with ‖g‖ ≈ 1e−8 (a plateau), cross-entropy 20 with ‖g‖ = 1.414 (a slope)."
 )
 
 st.plotly_chart(
