@@ -1,14 +1,11 @@
 """The playground page, driven through AppTest: figures, controls, presets and share links."""
 
-from urllib.parse import urlencode
-
 import numpy as np
 import pytest
-from helpers import figures, run_page
+from helpers import figures, open_preset, run_page
 
 from optimizers import make_optimizer, simulate
 from surfaces import get_surface
-from ui.presets import preset_query
 from views.playground import PRESETS
 
 PAGE = "views/playground.py"
@@ -129,17 +126,8 @@ def test_formula_error_keeps_the_last_good_surface():
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
-def test_presets_are_links_that_tell_their_story(name):
-    note, values = PRESETS[name]
-    at = run_page(PAGE)
-    links = [md.value for md in at.sidebar.markdown if "preset-link" in md.value]
-    query = preset_query(name, values)
-    assert any(f"?{urlencode(query)}".replace("&", "&amp;") in link for link in links)
-
-    at = run_page(PAGE, query)  # what following the link does
-    assert not at.exception and not at.warning  # every setting in the link was taken
-    assert note in at.info[0].value
-    assert all(at.session_state[key] == value for key, value in values.items())
+def test_presets_tell_their_story(name):
+    at = open_preset(PAGE, PRESETS, name)  # links and their settings: tests/test_presets.py
     status = list(at.dataframe[0].value.loc["status"])
     if name.startswith("Momentum"):  # it ends in the deeper (left) minimum, GD does not
         ends = [path[-1, 0] for path in run_paths(contour(at))]
