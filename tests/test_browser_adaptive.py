@@ -38,17 +38,19 @@ def marker(page) -> list:
 
 def test_presets_play_and_share(app_url, page, browser):
     page.goto(f"{app_url}/adaptive")
-    wait_idle(page)
+    wait_idle(page, charts=6)  # every section drawn before reading section 2
     assert page.get_by_text("Adaptive learning rates and schedules").first.is_visible()
-    assert len(paths(page)) == 3
+    assert len(settle(page, 3)) == 3  # the default: Adagrad, RMSProp and Adam
     screenshot(page, "adaptive-default")
 
-    page.get_by_role("button", name="Adagrad bursts").click()
+    page.get_by_role("link", name="Adagrad bursts").click()
+    page.wait_for_url("**preset=adagrad-bursts**")
     burst = settle(page, 1)
     assert len(burst) == 1 and "ad_adagrad_conv=lecture" in page.url
     screenshot(page, "adaptive-burst")
 
-    page.get_by_role("button", name="fixed by learning-rate decay").click()
+    page.get_by_role("link", name="fixed by learning-rate decay").click()
+    page.wait_for_url("**preset=*fixed*")
     fixed = settle(page, 2)
     assert len(fixed) == 2 and fixed[1] == burst[0] and fixed[0] != burst[0]
     assert "ad_sched=cosine+annealing" in page.url
@@ -65,7 +67,8 @@ def test_presets_play_and_share(app_url, page, browser):
     assert settle(shared, 2) == fixed
     shared.context.close()
 
-    page.get_by_role("button", name="Adam needs warm-up").click()
+    page.get_by_role("link", name="Adam needs warm-up").click()
+    page.wait_for_url("**preset=adam-needs**")
     wait_idle(page)
     assert "ad_sched=warmup+cosine" in page.url or "ad_sched=warmup%20cosine" in page.url
     screenshot(page, "adaptive-warmup")

@@ -2,10 +2,11 @@
 
 import numpy as np
 import pytest
-from helpers import figures, run_page
+from helpers import figures, open_preset, run_page
 
 from optimizers import make_optimizer, simulate
 from surfaces import get_surface
+from views.adaptive import PRESETS
 
 PAGE = "views/adaptive.py"
 
@@ -108,14 +109,12 @@ def test_nothing_ticked_asks_for_an_optimizer():
 
 @pytest.mark.parametrize("preset, verdicts", [(0, ["💥 burst"]), (1, ["settled", "💥 burst"])])
 def test_burst_presets(preset, verdicts):
-    at = run_page(PAGE)
-    at.button[preset].click().run()
+    at = open_preset(PAGE, PRESETS, list(PRESETS)[preset])
     assert not at.exception and at.info
     assert list(at.dataframe[0].value["verdict"]) == verdicts
 
 
 def test_warmup_preset_shows_the_wild_first_step():
-    at = run_page(PAGE)
-    at.button[2].click().run()
+    at = open_preset(PAGE, PRESETS, list(PRESETS)[2])
     ratios = list(at.dataframe[0].value["highest loss ÷ start loss"])
     assert ratios[0] < 2 < 10 < ratios[1]  # warm-up, then the same Adam at constant η

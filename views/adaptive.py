@@ -9,6 +9,7 @@ import streamlit as st
 from surfaces import get_surface
 from ui.cache import run_simulations
 from ui.controls import HELP, URL, RunSpec, SurfaceSpec, log_slider, schedule_picker, start_inputs
+from ui.presets import preset_links, preset_note
 from ui.url import share_link
 from viz import step_curves_figure, trajectory_figure
 from viz.adaptive import (
@@ -37,14 +38,9 @@ NEAR = 0.01  # "near the optimum": every coordinate within 1% of the domain's si
 CONFIG = {"displaylogo": False}
 
 
-def apply_demo(demo: Demo) -> None:
-    """Set every control of the page to the demo's value (the page default where it has none).
-
-    Values are written over, not deleted: Streamlit copies a programmatic value of a bound
-    widget to the address bar only if the widget was on screen before. A schedule's own
-    parameters are new on screen, so demos use the values the schedule picker defaults to.
-    """
-    values = DEFAULTS | {
+def demo_values(demo: Demo) -> dict:
+    """The controls a demo sets; a preset link leaves every other one at its default."""
+    values = {
         "ad_steps": demo.steps, "ad_start_x": demo.start[0], "ad_start_y": demo.start[1],
         f"ad_{demo.optimizer}_lr": demo.lr, "ad_sched": demo.schedule, "ad_compare": demo.compare,
     }  # fmt: skip
@@ -52,8 +48,10 @@ def apply_demo(demo: Demo) -> None:
     values |= {f"ad_sched_{name}": value for name, value in demo.schedule_params}
     if demo.convention:
         values[f"ad_{demo.optimizer}_conv"] = demo.convention
-    st.session_state.update(values)
-    st.session_state["ad_note"] = demo.note
+    return values
+
+
+PRESETS = {demo.title: (demo.note, demo_values(demo)) for demo in DEMOS}
 
 
 def convention_radio(name: str, key: str) -> str:
@@ -92,8 +90,7 @@ eigenvalues = np.linalg.eigvalsh(hess)
 labels = surface.axis_labels
 
 st.title("📉 Adaptive learning rates and schedules")
-if note := st.session_state.get("ad_note"):
-    st.info(note, icon="📖")
+preset_note(PRESETS)
 st.markdown(
     "A convex surface can still be hard to train. The lecturer's regression demo, "
     "ŷ = b + w·x on ten points, has one minimum at "
@@ -109,8 +106,7 @@ with st.sidebar:
     start = start_inputs("ad_start", surface)
     steps = st.slider("steps", 10, 10_000, DEFAULTS["ad_steps"], 10, key="ad_steps", bind=URL)
     st.subheader("Presets")
-    for demo in DEMOS:
-        st.button(demo.title, on_click=apply_demo, args=(demo,), width="stretch")
+    preset_links(PRESETS)
 
 # ---- 1. Gradient descent -------------------------------------------------------------------------
 st.header("1 · Gradient descent: bouncing or crawling")
