@@ -9,6 +9,7 @@ them, so ``9**9**9`` is refused at once instead of being computed.
 from __future__ import annotations
 
 import ast
+import warnings
 import math
 
 import numpy as np
@@ -216,7 +217,9 @@ def parse_expression(text: str, domain: Domain = DEFAULT_DOMAIN) -> Surface:
     domain = _check_domain(domain)
     source, columns = _to_python(text)
     try:
-        tree = ast.parse(source.strip(), mode="eval")
+        with warnings.catch_warnings():  # e.g. "invalid escape sequence" in a refused string
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as error:
         offset = error.offset or 1
         column = columns[min(offset - 1 + len(source) - len(source.lstrip()), len(columns) - 1)]
