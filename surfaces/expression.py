@@ -9,8 +9,8 @@ them, so ``9**9**9`` is refused at once instead of being computed.
 from __future__ import annotations
 
 import ast
-import warnings
 import math
+import warnings
 
 import numpy as np
 import sympy as sp
