@@ -98,7 +98,7 @@ def step_curves_figure(
                 values = np.where(values > 0, values, np.nan)  # log axes cannot show 0
             traces.append(
                 go.Scatter(
-                    x=np.arange(len(values)), y=values, mode="lines", name=name,
+                    y=values, mode="lines", name=name,  # x defaults to the step index
                     legendgroup=name, showlegend=col == 0, line=dict(color=run_color(index)),
                     xaxis=f"x{suffix}", yaxis=f"y{suffix}",
                 )

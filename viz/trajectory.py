@@ -24,8 +24,8 @@ RUN_COLORS = (
     "#c9a0ff",
     "#ff8700",
 )
-MAX_FRAMES = 120
-TAIL = 8  # frame points kept in the comet tail behind each marker
+MAX_FRAMES = 90
+TAIL = 6  # frame points kept in the comet tail behind each marker
 PICK_GRID = 41  # invisible points that turn a click on the chart into a start point
 
 
