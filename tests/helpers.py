@@ -52,15 +52,20 @@ def figures(at) -> list[dict]:
 
 
 def wait_idle(tab, timeout: float = 60_000, charts: int = 1) -> None:
-    """Wait until Streamlit has finished the current script run and at least ``charts`` plotly
-    charts are drawn (pass 0 for a page without charts)."""
+    """Wait until Streamlit has finished the current script run and its charts are drawn: at
+    least ``charts`` of them (0 for a page without any), their number steady for half a second
+    (charts further down a page arrive after the first ones)."""
     tab.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
     tab.wait_for_timeout(300)  # a rerun may start just after an interaction
     tab.wait_for_selector(IDLE, timeout=timeout)
     tab.wait_for_function(
         """n => { const plots = [...document.querySelectorAll('.js-plotly-plot')];
-                  return plots.length >= n && plots.every(p => p._fullLayout && p.layout); }""",
+                  const drawn = plots.filter(p => p._fullLayout && p.layout).length;
+                  const now = Date.now(), w = window;
+                  if (drawn !== w.__drawnCharts) { w.__drawnCharts = drawn; w.__drawnSince = now; }
+                  return drawn >= n && drawn === plots.length && now - w.__drawnSince >= 500; }""",
         arg=charts,
+        polling=100,
         timeout=timeout,
     )
 

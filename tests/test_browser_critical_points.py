@@ -24,7 +24,7 @@ def off_marker(page) -> list:
 
 def test_click_preset_and_play(app_url, page):
     page.goto(f"{app_url}/critical_points")
-    wait_idle(page)
+    wait_idle(page, charts=5)  # the map, Taylor panels, slice, escape, descent
     assert page.get_by_text("Saddle point", exact=False).first.is_visible()
     assert chosen(page) == [0, 0]
     assert page.evaluate(f"() => {MAP}.querySelectorAll('.imagelayer image').length") == 1
@@ -47,7 +47,7 @@ def test_click_preset_and_play(app_url, page):
     # A preset brings back the saddle; Play moves the run started just off it.
     page.get_by_role("link", name="Toy network: the saddle at the origin").click()
     page.wait_for_url("**preset=toy-network-the-saddle-at-the-origin**")
-    wait_idle(page)
+    wait_idle(page, charts=5)
     assert chosen(page) == [0, 0] and "cp_x=" not in page.url
     page.locator(".js-plotly-plot").last.scroll_into_view_if_needed()
     page.locator(".updatemenu-button", has_text="Play").first.click()
