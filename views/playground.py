@@ -123,39 +123,39 @@ labelled = [
 flat_tab, solid_tab = st.tabs(
     ["🗺️ 2-D view, animated", "🏔️ 3-D surface"], key="view", bind=URL, on_change="rerun"
 )
+curves = [
+    ("loss", [(name, run.losses) for name, run in labelled]),
+    ("gradient norm ‖g‖", [(name, np.hypot(*run.grads.T)) for name, run in labelled]),
+    ("learning rate η", [(name, run.lrs) for name, run in labelled]),
+]
 if flat_tab.open:  # only the chosen view is built and sent
     with flat_tab:
-        chart, table = st.columns([3, 2])
+        chart, side = st.columns([3, 2])
         with chart:
             st.plotly_chart(
                 trajectory_figure(surface, labelled, minima=surface.minima),
                 key=CHART, on_select=pick_start, selection_mode="points",
                 config={"scrollZoom": False, "displaylogo": False},
             )  # fmt: skip
-        with table:
             st.caption("▶ Play animates every run; drag the scrubber to any step. "
                        "Click anywhere on the surface to start there.")  # fmt: skip
-            tolerance = st.select_slider(
-                "tolerance for \"reached the minimum\"", [1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1],
-                value=1e-4, key="tolerance", bind=URL, format_func=lambda v: f"{v:g}",
-            )  # fmt: skip
-            st.dataframe(summary(surface, specs, runs, tolerance))
+        with side:
+            st.plotly_chart(
+                step_curves_figure(curves, log_y=[True, True, False], height=600, stacked=True),
+                config={"displaylogo": False},
+            )
 if solid_tab.open:
     with solid_tab:
         st.plotly_chart(surface_3d_figure(surface, labelled, height=620),
                         config={"displaylogo": False})  # fmt: skip
+        st.plotly_chart(step_curves_figure(curves, log_y=[True, True, False]),
+                        config={"displaylogo": False})  # fmt: skip
 
-st.plotly_chart(
-    step_curves_figure(
-        [
-            ("loss", [(name, run.losses) for name, run in labelled]),
-            ("gradient norm ‖g‖", [(name, np.hypot(*run.grads.T)) for name, run in labelled]),
-            ("learning rate η", [(name, run.lrs) for name, run in labelled]),
-        ],
-        log_y=[True, True, False],
-    ),
-    config={"displaylogo": False},
-)
+tolerance = st.select_slider(
+    "tolerance for \"reached the minimum\"", [1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1],
+    value=1e-4, key="tolerance", bind=URL, format_func=lambda v: f"{v:g}",
+)  # fmt: skip
+st.dataframe(summary(surface, specs, runs, tolerance), width="stretch")
 
 with st.expander("🔗 Share this view"):
     st.caption("The address bar always holds this link: whoever opens it sees exactly this view.")

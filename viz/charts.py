@@ -69,28 +69,40 @@ def step_curves_figure(
     log_y: Sequence[bool] | None = None,
     height: int = 300,
     gap: float = 0.06,
+    stacked: bool = False,
 ) -> go.Figure:
-    """Side-by-side panels of per-step curves, one colour per run across every panel.
+    """Panels of per-step curves, side by side (or ``stacked`` in a column, sharing the step
+    axis), one colour per run across every panel.
 
     ``curves`` is ``[(panel title, [(run name, values per step), ...]), ...]``. The panels are
     laid out by hand: ``make_subplots`` costs more than the rest of a page rerun.
     """
     panels = len(curves)
     log_y = log_y or [False] * panels
-    width = (1 - gap * (panels - 1)) / panels
+    gap = 2 * gap if stacked else gap  # room for each stacked panel's title
+    size = (1 - gap * (panels - 1)) / panels
     traces, layout = [], {}
     for col, (title, series) in enumerate(curves):
         suffix = "" if col == 0 else str(col + 1)
-        left = col * (width + gap)
-        layout[f"xaxis{suffix}"] = dict(
-            domain=[left, left + width], title="step", anchor=f"y{suffix}"
+        start = col * (size + gap)
+        x_axis = dict(
+            anchor=f"y{suffix}", title="step" if not stacked or col == panels - 1 else None
         )
-        layout[f"yaxis{suffix}"] = dict(anchor=f"x{suffix}")
+        y_axis = dict(anchor=f"x{suffix}")
+        if stacked:  # top to bottom, one step axis
+            top = 1 - start
+            y_axis["domain"] = [max(0.0, top - size), top]  # rounding can dip below 0
+            x_axis |= dict(matches="x" if col else None, showticklabels=col == panels - 1)
+            title_at = dict(x=0.5, y=top)
+        else:
+            x_axis["domain"] = [start, start + size]
+            title_at = dict(x=start + size / 2, y=1.0)
         if log_y[col]:
-            layout[f"yaxis{suffix}"] |= dict(type="log", exponentformat="power")
+            y_axis |= dict(type="log", exponentformat="power")
+        layout[f"xaxis{suffix}"], layout[f"yaxis{suffix}"] = x_axis, y_axis
         layout.setdefault("annotations", []).append(
-            dict(text=title, x=left + width / 2, y=1.0, xref="paper", yref="paper",
-                 xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=15))
+            dict(text=title, xref="paper", yref="paper", xanchor="center", yanchor="bottom",
+                 showarrow=False, font=dict(size=15), **title_at)
         )  # fmt: skip
         for index, (name, values) in enumerate(series):
             values = np.asarray(values, dtype=float)
@@ -108,8 +120,8 @@ def step_curves_figure(
         layout=layout
         | dict(
             height=height,
-            margin=dict(l=10, r=10, t=40, b=10),
-            legend=dict(orientation="h", y=-0.25),
+            margin=dict(l=10, r=10, t=40 if not stacked else 30, b=10),
+            legend=dict(orientation="h", y=-0.25 if not stacked else -0.13),
             hovermode="x unified",
         ),
     )

@@ -295,7 +295,7 @@ def _play_buttons() -> dict:
 def _scrubber(steps: np.ndarray, step_label: Callable[[int], str] = str) -> dict:
     return dict(
         active=len(steps) - 1, x=0.24, len=0.76, y=0, yanchor="top", pad=dict(t=50),
-        currentvalue=dict(prefix="step ", font=dict(size=13, color="#bbbbbb")),
+        currentvalue=dict(prefix="step ", xanchor="right", font=dict(size=13, color="#bbbbbb")),
         font=dict(color="rgba(0,0,0,0)"), ticklen=0, minorticklen=0,
         steps=[
             dict(
