@@ -10,6 +10,7 @@ from optimizers import make_optimizer, simulate
 from surfaces import get_surface
 from ui.presets import preset_query
 from views.critical_points import PRESETS
+from viz.trajectory import PICK_GRID
 
 PAGE = "views/critical_points.py"
 
@@ -56,7 +57,7 @@ def test_default_figures(default):
     figs = by_title(default)
     cmap = figs["Critical points (click anywhere to choose a point)"]
     names = [trace.get("name") for trace in cmap["data"]]
-    assert names[0] == "choose a point" and len(cmap["data"][0]["x"]) == 41 * 41
+    assert names[0] == "choose a point" and len(cmap["data"][0]["x"]) == PICK_GRID**2
     assert names.count("valley of minima") == 2  # the hyperbola's two branches
     assert "saddle" in names and any(n.startswith("λ₁ = -2") for n in names)
     assert cmap["layout"]["images"][0]["source"].startswith("data:image/png;base64,")

@@ -26,7 +26,7 @@ RUN_COLORS = (
 )
 MAX_FRAMES = 90
 TAIL = 6  # frame points kept in the comet tail behind each marker
-PICK_GRID = 41  # invisible points that turn a click on the chart into a start point
+PICK_GRID = 25  # invisible points that turn a click on the chart into a start point
 
 
 class SurfaceLike(Protocol):
