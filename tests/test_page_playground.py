@@ -36,7 +36,7 @@ def test_default_view_has_every_part():
     assert all(frame["traces"] == moving for frame in flat["frames"])
     assert len(flat["frames"]) > 50
     assert len(curves["data"]) == 3 * 3  # loss, gradient norm, learning rate for each run
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert list(table) == ["run 1", "run 2", "run 3"]
     assert list(table.loc["optimizer"]) == [
         "sgd (lr 0.001)",
@@ -70,7 +70,7 @@ def test_learning_rate_slider_changes_the_trajectory():
     after = run_paths(contour(at))[0]
     assert not at.exception
     assert before.shape == after.shape and not np.allclose(before, after)
-    assert at.dataframe[0].value.loc["optimizer", "run 1"] == "sgd (lr 0.002)"
+    assert at.table[0].value.loc["optimizer", "run 1"] == "sgd (lr 0.002)"
 
 
 def test_url_restores_the_view_exactly():
@@ -128,7 +128,7 @@ def test_formula_error_keeps_the_last_good_surface():
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_presets_tell_their_story(name):
     at = open_preset(PAGE, PRESETS, name)  # links and their settings: tests/test_presets.py
-    status = list(at.dataframe[0].value.loc["status"])
+    status = list(at.table[0].value.loc["status"])
     if name.startswith("Momentum"):  # it ends in the deeper (left) minimum, GD does not
         ends = [path[-1, 0] for path in run_paths(contour(at))]
         assert ends[0] > 0 > ends[1]

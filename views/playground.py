@@ -21,6 +21,7 @@ DEFAULT_RUNS = (
     ("rmsprop", 0.01), ("adagrad", 0.5), ("nesterov", 0.001),
 )  # fmt: skip
 CHART = "playground_chart"
+VIEWS = ("🗺️ 2-D view, animated", "🏔️ 3-D surface")
 
 PRESETS: dict[str, tuple[str, dict]] = {
     "Adam vs SGD on Rosenbrock": (
@@ -120,42 +121,43 @@ labelled = [
     (f"{i + 1}: {spec.label}", run) for i, (spec, run) in enumerate(zip(specs, runs, strict=True))
 ]
 
-flat_tab, solid_tab = st.tabs(
-    ["🗺️ 2-D view, animated", "🏔️ 3-D surface"], key="view", bind=URL, on_change="rerun"
-)
+# A segmented control, not st.tabs: only the chosen view is built, and re-rendering tabs on
+# every change cost the browser ~90 ms here.
+view = st.segmented_control(
+    "view", VIEWS, default=VIEWS[0], key="view", bind=URL, required=True,
+    label_visibility="collapsed",
+)  # fmt: skip
 curves = [
     ("loss", [(name, run.losses) for name, run in labelled]),
     ("gradient norm ‖g‖", [(name, np.hypot(*run.grads.T)) for name, run in labelled]),
     ("learning rate η", [(name, run.lrs) for name, run in labelled]),
 ]
-if flat_tab.open:  # only the chosen view is built and sent
-    with flat_tab:
-        chart, side = st.columns([3, 2])
-        with chart:
-            st.plotly_chart(
-                trajectory_figure(surface, labelled, minima=surface.minima),
-                key=CHART, on_select=pick_start, selection_mode="points",
-                config={"scrollZoom": False, "displaylogo": False},
-            )  # fmt: skip
-            st.caption("▶ Play animates every run; drag the scrubber to any step. "
-                       "Click anywhere on the surface to start there.")  # fmt: skip
-        with side:
-            st.plotly_chart(
-                step_curves_figure(curves, log_y=[True, True, False], height=600, stacked=True),
-                config={"displaylogo": False},
-            )
-if solid_tab.open:
-    with solid_tab:
-        st.plotly_chart(surface_3d_figure(surface, labelled, height=620),
-                        config={"displaylogo": False})  # fmt: skip
-        st.plotly_chart(step_curves_figure(curves, log_y=[True, True, False]),
-                        config={"displaylogo": False})  # fmt: skip
+if view == VIEWS[0]:
+    chart, side = st.columns([3, 2])
+    with chart:
+        st.plotly_chart(
+            trajectory_figure(surface, labelled, minima=surface.minima),
+            key=CHART, on_select=pick_start, selection_mode="points",
+            config={"scrollZoom": False, "displaylogo": False},
+        )  # fmt: skip
+        st.caption("▶ Play animates every run; drag the scrubber to any step. "
+                   "Click anywhere on the surface to start there.")  # fmt: skip
+    with side:
+        st.plotly_chart(
+            step_curves_figure(curves, log_y=[True, True, False], height=600, stacked=True),
+            config={"displaylogo": False},
+        )
+else:
+    st.plotly_chart(surface_3d_figure(surface, labelled, height=620),
+                    config={"displaylogo": False})  # fmt: skip
+    st.plotly_chart(step_curves_figure(curves, log_y=[True, True, False]),
+                    config={"displaylogo": False})  # fmt: skip
 
 tolerance = st.select_slider(
     "tolerance for \"reached the minimum\"", [1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1],
     value=1e-4, key="tolerance", bind=URL, format_func=lambda v: f"{v:g}",
 )  # fmt: skip
-st.dataframe(summary(surface, specs, runs, tolerance), width="stretch")
+st.table(summary(surface, specs, runs, tolerance))
 
 with st.expander("🔗 Share this view"):
     st.caption("The address bar always holds this link: whoever opens it sees exactly this view.")
