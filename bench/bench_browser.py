@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from conftest import CHROMIUM, CHROMIUM_ARGS, _free_port  # noqa: E402
 from helpers import wait_idle  # noqa: E402
 
-ROUNDS = 8
+ROUNDS = 11  # η steps down from 0.001 to the slider's floor, 1e-5
 SLIDER = "input[aria-label='learning rate η']"  # the playground's first is run 1's
 # What changes on screen when the slider moves: run 1's path, or the minimal page's title.
 PLAYGROUND_STATE = (
