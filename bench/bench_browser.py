@@ -1,10 +1,11 @@
 """In Chromium: time from moving the learning-rate slider to the redrawn chart, playground vs a
 minimal page with only the same contour and slider (issue 3's target: at most 1.5×).
 
-Both pages are served side by side (`streamlit run` on two free ports) and measured in turns,
-so the machine's load falls on both alike.
+Both pages are served side by side (`streamlit run` on two free ports), each in its own browser,
+and measured in alternating turns, so the machine's load falls on both alike; the ratio is taken
+per pair of turns. Every batch starts fresh servers, so no simulation is ever a cache hit.
 
-    python -m bench.bench_browser
+    python -m bench.bench_browser [batches]
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from conftest import CHROMIUM, CHROMIUM_ARGS, _free_port  # noqa: E402
 from helpers import wait_idle  # noqa: E402
 
 ROUNDS = 11  # η steps down from 0.001 to the slider's floor, 1e-5
+BATCHES = 3
 SLIDER = "input[aria-label='learning rate η']"  # the playground's first is run 1's
 # What changes on screen when the slider moves: run 1's path, or the minimal page's title.
 PLAYGROUND_STATE = (
@@ -71,29 +73,44 @@ def slider_to_redraw(page, state_js: str) -> float:
     return elapsed
 
 
-def main() -> None:
+def batch(playwright) -> tuple[list[float], list[float]]:
+    """One batch: fresh servers and browsers, ROUNDS slider moves on each page in turn."""
     servers = [serve("app.py"), serve("bench/minimal_contour.py")]
+    browsers = [playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                for _ in servers]  # fmt: skip
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            ours = browser.new_page(viewport={"width": 1400, "height": 1000})
-            ours.goto(f"{servers[0][1]}/playground")
-            base = browser.new_page(viewport={"width": 1400, "height": 1000})
-            base.goto(servers[1][1])
-            for page in (ours, base):
-                wait_idle(page)
-            times = {"playground": [], "minimal": []}
-            for _ in range(ROUNDS):
-                times["playground"].append(slider_to_redraw(ours, PLAYGROUND_STATE))
-                times["minimal"].append(slider_to_redraw(base, MINIMAL_STATE))
-            browser.close()
+        ours, base = (b.new_page(viewport={"width": 1400, "height": 1000}) for b in browsers)
+        ours.goto(f"{servers[0][1]}/playground")
+        base.goto(servers[1][1])
+        for page in (ours, base):
+            wait_idle(page)
+        ours_ms, base_ms = [], []
+        for round_ in range(ROUNDS):
+            turns = [(ours, PLAYGROUND_STATE, ours_ms), (base, MINIMAL_STATE, base_ms)]
+            for page, state_js, times in turns[:: 1 if round_ % 2 else -1]:
+                times.append(slider_to_redraw(page, state_js))
+        return ours_ms, base_ms
     finally:
+        for browser in browsers:
+            browser.close()
         for server, _ in servers:
             server.terminate()
-    ours_ms, base_ms = (statistics.median(times[k]) for k in ("playground", "minimal"))
-    print(f"slider release to redrawn chart: playground {ours_ms:.0f} ms, minimal contour page "
-          f"{base_ms:.0f} ms, ratio {ours_ms / base_ms:.2f}× (target ≤ 1.5×)")  # fmt: skip
+
+
+def main(batches: int = BATCHES) -> None:
+    ours_ms, base_ms = [], []
+    with sync_playwright() as playwright:
+        for _ in range(batches):
+            ours, base = batch(playwright)
+            ours_ms += ours
+            base_ms += base
+    ratios = [a / b for a, b in zip(ours_ms, base_ms, strict=True)]
+    low, high = statistics.quantiles(ratios, n=4)[0::2]
+    print(f"slider release to redrawn chart, {len(ratios)} pairs: playground "
+          f"{statistics.median(ours_ms):.0f} ms, minimal contour page "
+          f"{statistics.median(base_ms):.0f} ms; ratio median {statistics.median(ratios):.2f}× "
+          f"(quartiles {low:.2f}–{high:.2f}; target ≤ 1.5×)")  # fmt: skip
 
 
 if __name__ == "__main__":
-    main()
+    main(*map(int, sys.argv[1:]))

@@ -7,6 +7,8 @@ from helpers import figures, open_preset, run_page
 from optimizers import make_optimizer, simulate
 from surfaces import get_surface
 from views.playground import PRESETS
+from viz import background_image
+from viz.trajectory import SCRUBBER_STOPS
 
 PAGE = "views/playground.py"
 
@@ -44,6 +46,28 @@ def test_default_view_has_every_part():
         "adam (lr 0.05)",
     ]
     assert list(table.loc["status"]) == ["running"] * 3
+
+
+def test_scrubber_stops_are_frames_from_first_to_last():
+    flat = contour(run_page(PAGE))
+    frames = [frame["name"] for frame in flat["frames"]]
+    scrubber = flat["layout"]["sliders"][0]
+    stops = [step["args"][0][0] for step in scrubber["steps"]]
+    assert len(stops) == SCRUBBER_STOPS < len(frames)  # Play shows every frame
+    assert set(stops) <= set(frames) and stops[0] == "0" and stops[-1] == frames[-1] == "500"
+    assert [int(s) for s in stops] == sorted(int(s) for s in stops)
+    assert scrubber["active"] == len(stops) - 1  # the view opens at the last step
+
+
+def test_background_follows_the_surface_across_reruns():
+    """The image is kept between reruns; it must still be the chosen surface's own."""
+    at = run_page(PAGE)
+    at.selectbox(key="surface").set_value("quadratic").run()
+    for condition in (10.0, 100.0, 10.0):
+        at.select_slider(key="surface_condition").set_value(condition).run()
+        drawn = contour(at)["layout"]["images"][0]["source"]
+        surface = get_surface("quadratic", condition=condition)
+        assert drawn == background_image(surface)[0]["source"]
 
 
 def test_3d_tab_shows_the_surface_with_every_run():

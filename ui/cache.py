@@ -8,6 +8,7 @@ import streamlit as st
 
 from optimizers import Optimizer, Trajectory, make_optimizer, schedules, simulate_many
 from surfaces import Surface, critical_points, get_surface, parse_expression
+from viz import background_image
 
 if TYPE_CHECKING:
     from ui.controls import RunSpec, SurfaceSpec
@@ -38,6 +39,15 @@ def optimizer_from_spec(spec: RunSpec) -> Optimizer:
     schedule = schedules.make_schedule(spec.schedule, **params)
     lr = spec.lr if spec.schedule == "constant" else schedule
     return make_optimizer(spec.optimizer, lr=lr, **dict(spec.hyper))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def surface_background(
+    spec: SurfaceSpec, log_color: bool = True, colorscale: str = "Viridis"
+) -> tuple[dict, Any]:
+    """The surface's background image and colour scale, drawn once per surface: a slider move
+    that changes only the runs no longer repaints 100,000 pixels. Shared, so read-only."""
+    return background_image(surface_from_spec(spec), log_color=log_color, colorscale=colorscale)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)

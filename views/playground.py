@@ -8,7 +8,7 @@ import streamlit as st
 
 from optimizers import Trajectory
 from surfaces import Surface
-from ui.cache import run_simulations
+from ui.cache import run_simulations, surface_background
 from ui.controls import URL, RunSpec, optimizer_picker, start_inputs, surface_picker
 from ui.presets import preset_links, preset_note
 from ui.url import share_link
@@ -136,7 +136,8 @@ if view == VIEWS[0]:
     chart, side = st.columns([3, 2])
     with chart:
         st.plotly_chart(
-            trajectory_figure(surface, labelled, minima=surface.minima),
+            trajectory_figure(surface, labelled, minima=surface.minima,
+                              background=surface_background(surface_spec)),
             key=CHART, on_select=pick_start, selection_mode="points",
             config={"scrollZoom": False, "displaylogo": False},
         )  # fmt: skip

@@ -25,6 +25,9 @@ RUN_COLORS = (
     "#ff8700",
 )
 MAX_FRAMES = 90
+# A scrubber stop costs Plotly ~0.15 ms at every redraw (each step gets its own tick element), so
+# the scrubber stops at every other frame; Play still shows every frame.
+SCRUBBER_STOPS = 45
 TAIL = 6  # frame points kept in the comet tail behind each marker
 PICK_GRID = 25  # invisible points that turn a click on the chart into a start point
 
@@ -91,12 +94,17 @@ class AnimatedFigure(go.Figure):
 
 
 class Panel(NamedTuple):
-    """One surface with its runs, in a figure of side-by-side panels animated together."""
+    """One surface with its runs, in a figure of side-by-side panels animated together.
+
+    ``background`` is the panel's ``background_image`` when the caller has it already (it depends
+    on the surface alone, so a page can keep it across reruns); otherwise it is drawn here.
+    """
 
     title: str
     surface: SurfaceLike
     runs: Sequence[tuple[str, PathLike]]
     minima: Sequence[tuple[float, float]] = ()
+    background: tuple[dict, object] | None = None
 
 
 def trajectory_figure(
@@ -108,15 +116,16 @@ def trajectory_figure(
     height: int = 560,
     colorscale: str = "Viridis",
     step_label: Callable[[int], str] = str,
+    background: tuple[dict, object] | None = None,
 ) -> AnimatedFigure:
     """Contour view with every run's path, a Play button and a step scrubber.
 
     Trace order: 0 the pick grid (also carries the colour bar), then per run a faint full path,
     then the known minima, then per run the animated tail and marker (the only traces in frames).
-    ``step_label(step)`` is what the scrubber shows at a step.
+    ``step_label(step)`` is what the scrubber shows at a step; ``background`` as in ``Panel``.
     """
     return panels_figure(
-        [Panel("", surface, runs, minima)], log_color=log_color, height=height,
+        [Panel("", surface, runs, minima, background)], log_color=log_color, height=height,
         colorscale=colorscale, step_label=step_label,
     )  # fmt: skip
 
@@ -145,7 +154,9 @@ def panels_figure(
     for index, panel in enumerate(panels):
         suffix = "" if index == 0 else str(index + 1)
         left = index * (width + gap)
-        image, scale = background_image(panel.surface, log_color=log_color, colorscale=colorscale)
+        image, scale = panel.background or background_image(
+            panel.surface, log_color=log_color, colorscale=colorscale
+        )
         layout["images"].append(image | dict(xref=f"x{suffix}", yref=f"y{suffix}"))
         (x0, x1), (y0, y1) = panel.surface.domain
         labels = panel.surface.axis_labels
@@ -293,8 +304,9 @@ def _play_buttons() -> dict:
 
 
 def _scrubber(steps: np.ndarray, step_label: Callable[[int], str] = str) -> dict:
+    stops = steps[frame_steps(len(steps), SCRUBBER_STOPS)]  # evenly spread, first and last kept
     return dict(
-        active=len(steps) - 1, x=0.24, len=0.76, y=0, yanchor="top", pad=dict(t=50),
+        active=len(stops) - 1, x=0.24, len=0.76, y=0, yanchor="top", pad=dict(t=50),
         currentvalue=dict(prefix="step ", xanchor="right", font=dict(size=13, color="#bbbbbb")),
         font=dict(color="rgba(0,0,0,0)"), ticklen=0, minorticklen=0,
         steps=[
@@ -303,6 +315,6 @@ def _scrubber(steps: np.ndarray, step_label: Callable[[int], str] = str) -> dict
                 args=[[str(step)], dict(mode="immediate", frame=dict(duration=0, redraw=False),
                                         transition=dict(duration=0))],
             )
-            for step in steps
+            for step in stops
         ],
     )  # fmt: skip
