@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from surfaces import get_surface
-from ui.cache import run_simulations
+from ui.cache import run_simulations, surface_background
 from ui.controls import HELP, URL, RunSpec, SurfaceSpec, log_slider, schedule_picker, start_inputs
 from ui.presets import preset_links, preset_note
 from ui.url import share_link
@@ -21,6 +21,7 @@ from viz.adaptive import (
     sigma_figure,
     step_lengths,
 )
+from viz.trajectory import AnimatedFigure
 
 SURFACE = SurfaceSpec("regression")
 ADAPTIVE = ("adagrad", "rmsprop", "adam")
@@ -83,6 +84,12 @@ def burst_table(labelled: list, optimum: tuple[float, float], domain) -> pd.Data
     return pd.DataFrame(rows)
 
 
+def contour(runs: list) -> AnimatedFigure:
+    """The regression surface with these runs (its image is drawn once for all the views)."""
+    image = surface_background(SURFACE)
+    return trajectory_figure(surface, runs, minima=[optimum], background=image)
+
+
 surface = get_surface("regression")
 optimum = surface.minima[0]
 hess = surface.hessian(*optimum)
@@ -123,7 +130,7 @@ with low:
 gd = simulate([RunSpec("sgd", gd_high), RunSpec("sgd", gd_low)], start, steps)
 left, right = st.columns([3, 2])
 with left:
-    st.plotly_chart(trajectory_figure(surface, gd, minima=[optimum]), config=CONFIG)
+    st.plotly_chart(contour(gd), config=CONFIG)
 with right:
     st.plotly_chart(loss_grad_figure(gd, height=560), config=CONFIG)
 
@@ -168,7 +175,7 @@ except ValueError as error:  # schedule parameters that contradict each other
 
 left, right = st.columns([3, 2])
 with left:
-    st.plotly_chart(trajectory_figure(surface, adaptive, minima=[optimum]), config=CONFIG)
+    st.plotly_chart(contour(adaptive), config=CONFIG)
     st.caption("▶ Play animates every run; drag the scrubber to any step.")
 with right:
     st.plotly_chart(
@@ -219,7 +226,7 @@ pairs = [
 both = simulate(pairs, start, steps)
 left, right = st.columns([3, 2])
 with left:
-    st.plotly_chart(trajectory_figure(surface, both, minima=[optimum]), config=CONFIG)
+    st.plotly_chart(contour(both), config=CONFIG)
 with right:
     st.plotly_chart(first_steps_figure(both, labels=labels, height=560), config=CONFIG)
 first = [np.hypot(*step_lengths(run.points, 1)[0]) for _, run in both]

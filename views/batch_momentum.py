@@ -11,7 +11,7 @@ import streamlit as st
 
 from optimizers.simulate import MAX_STEPS
 from surfaces import get_surface
-from ui.cache import run_simulations
+from ui.cache import run_simulations, surface_background
 from ui.controls import URL, RunSpec, SurfaceSpec, log_slider, schedule_picker, surface_picker
 from ui.presets import preset_links, preset_note
 from ui.url import share_link
@@ -131,7 +131,9 @@ runs = [(f"batch {size}", run), ("full batch", full)]
 
 left, right = st.columns(2)
 with left:
-    figure = trajectory_figure(surface, runs, minima=surface.minima)
+    figure = trajectory_figure(
+        surface, runs, minima=surface.minima, background=surface_background(surface_spec)
+    )
     figure.update_layout(title=TITLE | {"text": "Both runs on the full-batch surface"},
                          margin_t=90)  # fmt: skip
     if 1 < per_epoch < len(run.points):
@@ -222,7 +224,9 @@ chosen = mruns[1 + list(FORMS).index(form)]
 
 left, right = st.columns([3, 2])
 with left:
-    figure = trajectory_figure(well, mlabelled, minima=well.minima)
+    figure = trajectory_figure(
+        well, mlabelled, minima=well.minima, background=surface_background(WELL)
+    )
     figure.update_layout(title=TITLE | {"text": "Same start, same η"}, margin_t=90)
     st.plotly_chart(figure, config={"displaylogo": False})
 with right:
