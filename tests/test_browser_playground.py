@@ -34,7 +34,7 @@ def background_drawn(page) -> bool:
 
 
 def test_slider_play_and_share(app_url, page, browser):
-    page.goto(f"{app_url}/playground")
+    page.goto(f"{app_url}/playground?steps=400")
     wait_idle(page)
     assert page.get_by_text("Optimizer playground").first.is_visible()
     assert background_drawn(page)
@@ -48,7 +48,8 @@ def test_slider_play_and_share(app_url, page, browser):
     wait_idle(page)
     after = run_path(page, 0)
     assert len(after) == len(before) and after != before
-    assert "r0_lr=" in page.url
+    # Only the runs rerun (a fragment); the sidebar's settings stay in the link.
+    assert "r0_lr=" in page.url and "steps=400" in page.url
 
     # Play: the markers move, the background stays on screen the whole time.
     page.locator(".updatemenu-button", has_text="Play").first.click()
@@ -80,6 +81,9 @@ def test_click_on_the_surface_picks_the_start(app_url, page):
     x = float(page.url.split("start_x=")[1].split("&")[0])
     y = float(page.url.split("start_y=")[1].split("&")[0])
     assert x > 0.5 and y > 0.5  # upper right of [-2.048, 2.048]²
+    # The runs start there, and the sidebar's start inputs say so.
+    assert run_path(page, 0)[0] == pytest.approx(x)
+    assert float(page.locator("input[aria-label='start x']").input_value()) == pytest.approx(x)
     screenshot(page, "playground-clicked-start")
 
 
