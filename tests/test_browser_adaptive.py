@@ -24,8 +24,9 @@ def paths(page) -> list[str]:
 def settle(page, runs: int) -> list[str]:
     """Wait for the rerun to finish with ``runs`` paths in section 2, then read them."""
     wait_idle(page)
-    page.wait_for_function(
-        f"() => {FLAT}.data.filter(t => t.mode === 'lines' && t.opacity).length === {runs}"
+    page.wait_for_function(  # section 2's chart may not be drawn yet: a fresh page draws top-down
+        f"() => {{ const p = {FLAT};"
+        f" return p && p.data.filter(t => t.mode === 'lines' && t.opacity).length === {runs}; }}"
     )
     wait_idle(page)
     return paths(page)
