@@ -45,7 +45,7 @@ def test_default_view_has_every_part():
         "momentum (lr 0.001)",
         "adam (lr 0.05)",
     ]
-    assert list(table.loc["status"]) == ["running"] * 3
+    assert list(table.loc["status"]) == ["stable"] * 3
 
 
 def test_scrubber_stops_are_frames_from_first_to_last():
@@ -157,5 +157,5 @@ def test_presets_tell_their_story(name):
         ends = [path[-1, 0] for path in run_paths(contour(at))]
         assert ends[0] > 0 > ends[1]
     if name.startswith("Too large"):  # 2/λmax = 0.02 on this bowl: only the smaller step runs
-        assert status[0] == "running"
+        assert status[0] == "stable"
         assert all(s.startswith("diverged at step") for s in status[2:])

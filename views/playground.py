@@ -81,7 +81,7 @@ def summary(surface: Surface, specs: list[RunSpec], runs: list[Trajectory], tol:
             "final loss": f"{run.losses[-1]:.4g}",
             "to nearest minimum": f"{distance:.4g}",
             f"loss ≤ min + {tol:g} at step": reached,
-            "status": "running" if run.diverged_at is None
+            "status": "stable" if run.diverged_at is None
             else f"diverged at step {run.diverged_at}",
         }  # fmt: skip
     return pd.DataFrame(columns)
