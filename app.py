@@ -2,8 +2,8 @@
 
 import streamlit as st
 
+from ui import url
 from ui.catalogue import PAGES
-from ui.url import checked_url_params
 
 st.set_page_config(page_title="Error-surface lab", page_icon="⛰️", layout="wide")
 
@@ -11,9 +11,12 @@ home = st.Page("views/home.py", title="Home", icon="🏠", default=True)
 lab = [st.Page(entry.path, title=entry.title, icon=entry.icon) for entry in PAGES]
 page = st.navigation({"": [home], "Lecture, part by part": lab})
 
+# Less empty space above each page's title, so its first chart fits the first screen.
+st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>")
 st.sidebar.caption(
     "Following Hung-yi Lee, ML 2021: *when a neural network won't train*. "
     "The address bar always holds a link to exactly what you see."
 )
-with checked_url_params(page.url_path):
-    page.run()
+url.begin_run()
+page.run()
+url.end_run()

@@ -7,7 +7,6 @@ Hessian into NumPy code, and every method broadcasts over arrays of any matching
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -146,29 +145,23 @@ class Surface:
         """Hessian, shape (..., 2, 2)."""
         return _symmetric(self._evaluate(self._h, x, y))
 
-    @functools.cached_property
+    @property
     def minima(self) -> list[Point]:
-        """Known minima: declared, else every declared minimum of a complete list, else computed.
+        """Known minima: declared, or every declared minimum of a complete list, else none.
 
-        Computed minima include the sample points of valleys (non-isolated minima), so the
-        distance to the nearest minimum is meaningful for the toy network's hyperbola too.
+        ``surfaces.locate_minima`` also finds them where none are known (a user's formula).
         """
         if self._declared_minima is not None:
             return self._declared_minima
         if self.complete:
             found = [(a, b) for k, a, b in self.known_critical if k == "minimum"]
             return found + list(self.kinks)
-        from surfaces.critical import critical_points
+        return []
 
-        points: list[Point] = []
-        for cp in critical_points(self):
-            if cp.kind != "minimum":
-                continue
-            if cp.isolated:
-                points.append((cp.x, cp.y))
-            else:
-                points.extend((float(a), float(b)) for a, b in cp.curve)
-        return points
+    @property
+    def knows_minima(self) -> bool:
+        """Whether ``minima`` is the whole truth: declared, or from a complete list of points."""
+        return self._declared_minima is not None or self.complete
 
 
 def _symmetric(h: np.ndarray) -> np.ndarray:

@@ -29,7 +29,7 @@ def open_preset(page: str, presets, name: str):
     """Follow a preset's link (ui.presets): the page run from the link's query parameters."""
     from ui.presets import preset_query
 
-    return run_page(page, preset_query(name, presets[name][1]))
+    return run_page(page, preset_query(name, presets[name].values))
 
 
 def decode_arrays(node):
@@ -44,6 +44,17 @@ def decode_arrays(node):
     if isinstance(node, list):
         return [decode_arrays(value) for value in node]
     return node
+
+
+def traces(figure: dict, role: str) -> list[dict]:
+    """The traces of a trajectory figure with this role (viz.trajectory's ``meta``), run order."""
+    found = [t for t in figure["data"] if (t.get("meta") or {}).get("role") == role]
+    return sorted(found, key=lambda t: t["meta"].get("run", 0))
+
+
+def paths(figure: dict) -> list[np.ndarray]:
+    """Each run's full path in a trajectory figure, as an (n, 2) array."""
+    return [np.column_stack([t["x"], t["y"]]) for t in traces(figure, "path")]
 
 
 def figures(at) -> list[dict]:
@@ -77,3 +88,56 @@ def screenshot(tab, name: str) -> Path:
     path = folder / f"{name}.png"
     tab.screenshot(path=str(path), full_page=True)
     return path
+
+
+# ---- Browser ---------------------------------------------------------------------------------
+
+# The animated charts: Plotly plots with a layout image (the surface), in page order.
+ANIMATED = (
+    "[...document.querySelectorAll('.js-plotly-plot')]"
+    ".filter(p => p.layout && p.layout.images && p.layout.images.length)"
+)
+
+
+def trace_xy(tab, role: str, run: int = 0, chart: int = 0) -> list[list[float]]:
+    """x and y of the trace with this ``meta`` role and run in the nth animated chart."""
+    return tab.evaluate(
+        """([chart, role, run, animated]) => {
+            const plot = eval(animated)[chart];
+            const t = plot._fullData.find(t => t.meta && t.meta.role === role
+                                          && (t.meta.run === undefined || t.meta.run === run));
+            return [Array.from(t.x), Array.from(t.y)]; }""",
+        [chart, role, run, ANIMATED],
+    )
+
+
+def nudge(tab, label: str, nth: int = 0, key: str = "ArrowRight", charts: int = 1) -> None:
+    """Move the nth slider labelled ``label`` one notch with the keyboard, as a user would."""
+    slider = tab.locator(f"input[aria-label='{label}']").nth(nth)
+    slider.focus()
+    tab.keyboard.press(key)
+    wait_idle(tab, charts=charts)
+
+
+def view_state(tab) -> dict:
+    """What a person sees, to compare two browsers: every control's shown value and every chart's
+    data (traces' x/y, frames' count), in page order."""
+    return tab.evaluate(
+        """() => ({
+            controls: [...document.querySelectorAll(
+                '[data-testid=stSlider] [role=slider], [data-testid=stSelectSlider] [role=slider],'
+                + ' [data-testid=stNumberInput] input, [data-testid=stTextInput] input,'
+                + ' [data-testid=stSelectbox] [data-baseweb=select] div[value],'
+                + ' [data-testid=stSelectbox] [data-baseweb=select] input,'
+                + ' [data-testid=stCheckbox] input, [data-testid=stRadio] input:checked'
+              )].map(e => [e.getAttribute('aria-label'),
+                           e.getAttribute('aria-valuetext') || e.value || e.checked
+                           || e.getAttribute('value') || e.textContent]),
+            charts: [...document.querySelectorAll('.js-plotly-plot')].map(p => ({
+                traces: p._fullData.filter(t => !(t.meta && t.meta.role === 'pick'))
+                              .map(t => [t.name || '', Array.from(t.x || []).slice(0, 400),
+                                         Array.from(t.y || []).slice(0, 400)]),
+                frames: (p._transitionData && p._transitionData._frames || []).length,
+            })),
+        })"""
+    )

@@ -1,12 +1,11 @@
-"""The playground in Chromium: sliders redraw, Play animates over a steady background, links
-share."""
+"""The playground in Chromium: sliders redraw, changes in a row all reach the link, Play animates
+over a steady background, a click picks the start, links share."""
 
 import pytest
-from helpers import screenshot, wait_idle
+from helpers import nudge, screenshot, trace_xy, view_state, wait_idle
 
 pytestmark = pytest.mark.browser
 
-# The animated 2-D view is the chart with a layout image (the surface); read its live state.
 FLAT = (
     "[...document.querySelectorAll('.js-plotly-plot')]"
     ".find(p => p.layout.images && p.layout.images.length)"
@@ -14,16 +13,12 @@ FLAT = (
 
 
 def run_path(page, run: int) -> list:
-    """x coordinates of run `run`'s faint full path (trace 1 + run)."""
-    return page.evaluate(f"() => Array.from({FLAT}._fullData[1 + {run}].x)")
+    return trace_xy(page, "path", run)[0]
 
 
-def marker(page, run: int, n_runs: int) -> list:
-    """The animated marker of a run (the last traces: tail, marker per run)."""
-    return page.evaluate(
-        f"() => {{ const d = {FLAT}._fullData;"
-        f" const m = d[d.length - 2 * {n_runs} + 2 * {run} + 1]; return [m.x[0], m.y[0]]; }}"
-    )
+def marker(page, run: int) -> list:
+    x, y = trace_xy(page, "marker", run)
+    return [x[0], y[0]]
 
 
 def background_drawn(page) -> bool:
@@ -35,48 +30,63 @@ def background_drawn(page) -> bool:
 
 def test_slider_play_and_share(app_url, page, browser):
     page.goto(f"{app_url}/playground?steps=400")
-    wait_idle(page)
+    wait_idle(page, charts=2)
     assert page.get_by_text("Optimizer playground").first.is_visible()
     assert background_drawn(page)
     before = run_path(page, 0)
     screenshot(page, "playground-default")
 
-    # Move run 1's learning-rate slider one notch with the keyboard, as a user would.
-    slider = page.locator("input[aria-label='learning rate η']").first  # run 1's
-    slider.focus()
-    page.keyboard.press("ArrowRight")
-    wait_idle(page)
+    nudge(page, "learning rate η", charts=2)  # run 1's η: a fragment rerun
     after = run_path(page, 0)
     assert len(after) == len(before) and after != before
-    # Only the runs rerun (a fragment); the sidebar's settings stay in the link.
     assert "r0_lr=" in page.url and "steps=400" in page.url
 
     # Play: the markers move, the background stays on screen the whole time.
     page.locator(".updatemenu-button", has_text="Play").first.click()
     page.wait_for_timeout(400)
-    early = marker(page, 2, 3)
+    early = marker(page, 2)
     assert background_drawn(page)
     page.wait_for_timeout(1200)
-    later = marker(page, 2, 3)
+    later = marker(page, 2)
     assert background_drawn(page)
     assert early != later
     screenshot(page, "playground-playing")
 
-    # The address bar is the share link: a fresh page shows the same view.
+
+def test_changes_in_a_row_all_reach_the_link(app_url, page, browser):
+    """Sidebar, fragment and popover changes, mixed: the address bar holds every one of them,
+    and a new browser opened on it shows the same controls and charts."""
+    page.goto(f"{app_url}/playground")
+    wait_idle(page, charts=2)
+    nudge(page, "steps", charts=2)  # sidebar: a full rerun
+    nudge(page, "learning rate η", 0, charts=2)  # run 1: a fragment rerun
+    nudge(page, "learning rate η", 1, charts=2)  # run 2
+    nudge(page, "momentum λ", 1, "ArrowLeft", charts=2)
+    page.get_by_role("button", name="more settings").nth(2).click()  # run 3's popover
+    nudge(page, "β₁ (average of g)", charts=2)
+    page.keyboard.press("Escape")
+    nudge(page, "number of runs", charts=2)  # sidebar again
+    nudge(page, "learning rate η", 3, "ArrowLeft", charts=2)  # the new run 4, a fragment
+    for part in ("steps=510", "r0_lr=0.0015", "r1_lr=0.0015", "r1_momentum=0.89",
+                 "r2_betas1=0.95", "runs=4", "r3_lr=0.007"):  # fmt: skip
+        assert part in page.url, (part, page.url)
+    assert "r2_betas2" not in page.url and "r2_eps" not in page.url  # untouched: defaults
+    screenshot(page, "playground-after-changes")
+
     shared = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     shared.goto(page.url)
-    wait_idle(shared)
-    assert run_path(shared, 0) == after
-    screenshot(shared, "playground-shared")
+    wait_idle(shared, charts=2)
+    assert view_state(shared) == view_state(page)
     shared.context.close()
 
 
 def test_click_on_the_surface_picks_the_start(app_url, page):
     page.goto(f"{app_url}/playground")
-    wait_idle(page)
+    wait_idle(page, charts=2)
     box = page.locator(".js-plotly-plot").first.locator(".nsewdrag").first.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.2)
-    wait_idle(page)
+    page.wait_for_url("**start_x=**")  # the click reruns the runs, then the whole page
+    wait_idle(page, charts=2)
     assert "start_x=" in page.url and "start_y=" in page.url
     x = float(page.url.split("start_x=")[1].split("&")[0])
     y = float(page.url.split("start_y=")[1].split("&")[0])
@@ -89,11 +99,14 @@ def test_click_on_the_surface_picks_the_start(app_url, page):
 
 def test_preset_link_opens_a_clean_view(app_url, page):
     page.goto(f"{app_url}/playground?runs=5&r4_opt=adagrad&steps=800")
-    wait_idle(page)
+    wait_idle(page, charts=2)
     page.get_by_role("link", name="Stalling at a saddle").click()
     page.wait_for_url("**preset=stalling-at-a-saddle**")
-    wait_idle(page)
+    wait_idle(page, charts=2)
     assert "r4_opt" not in page.url and "steps=400" in page.url  # nothing of the old view leaks
     assert page.get_by_text("has a saddle at the origin").first.is_visible()
-    assert page.evaluate(f"() => {FLAT}._fullData.filter(t => t.mode === 'lines').length") >= 3
+    assert len(run_path(page, 2)) > 1
     screenshot(page, "playground-preset")
+    nudge(page, "learning rate η", 0, charts=2)  # the view is no longer the preset's
+    assert "preset=" not in page.url
+    assert not page.get_by_text("has a saddle at the origin").count()

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from helpers import figures, open_preset, run_page
+from helpers import figures, open_preset, paths, run_page, traces
 
 from optimizers import make_optimizer, simulate
 from surfaces import get_surface
@@ -18,26 +18,24 @@ def contour(at) -> dict:
     return next(fig for fig in figures(at) if fig.get("frames"))
 
 
-def run_paths(fig: dict) -> list[np.ndarray]:
-    """Each run's full path (the faint line traces drawn under the animated markers)."""
-    return [
-        np.column_stack([trace["x"], trace["y"]])
-        for trace in fig["data"][1:]
-        if trace.get("mode") == "lines" and trace.get("opacity")
-    ]
+def curves(at) -> dict:
+    """The step curves: the figure with panel titles."""
+    return next(fig for fig in figures(at) if fig["layout"].get("annotations"))
 
 
 def test_default_view_has_every_part():
     at = run_page(PAGE)
     assert not at.exception
-    flat, curves = figures(at)  # the 3-D view is built only when its tab is chosen
-    # pick grid, 3 faint paths, known minima, then tail + marker per run
-    assert len(flat["data"]) == 1 + 3 + 1 + 2 * 3
+    flat = contour(at)
+    assert len(traces(flat, "path")) == len(traces(flat, "marker")) == 3
+    assert traces(flat, "minima")[0]["x"] == [1.0]  # Rosenbrock's minimum (1, 1)
     assert flat["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
-    moving = list(range(5, 11))
+    moving = [i for i, t in enumerate(flat["data"]) if t["meta"]["role"] in ("tail", "marker")]
     assert all(frame["traces"] == moving for frame in flat["frames"])
     assert len(flat["frames"]) > 50
-    assert len(curves["data"]) == 3 * 3  # loss, gradient norm, learning rate for each run
+    titles = [a["text"] for a in curves(at)["layout"]["annotations"]]
+    assert titles == ["loss", "gradient norm ‖g‖", "learning rate η"]
+    assert len(curves(at)["data"]) == 3 * 3  # every panel has every run
     table = at.table[0].value
     assert list(table) == ["run 1", "run 2", "run 3"]
     assert list(table.loc["optimizer"]) == [
@@ -70,36 +68,52 @@ def test_background_follows_the_surface_across_reruns():
         assert drawn == background_image(surface)[0]["source"]
 
 
-def test_3d_tab_shows_the_surface_with_every_run():
-    at = run_page(PAGE, {"view": "🏔️ 3-D surface"})
+def test_3d_view_shows_the_surface_with_every_run():
+    at = run_page(PAGE, {"view": "3d"})
     assert not at.exception and not at.warning
-    solid, curves = figures(at)
+    solid = next(fig for fig in figures(at) if "scene" in fig["layout"])
     assert [t["type"] for t in solid["data"]] == ["surface"] + ["scatter3d"] * 3
-    assert len(curves["data"]) == 9
+    assert len(curves(at)["data"]) == 9
 
 
 def test_trajectory_is_the_core_simulation():
     at = run_page(PAGE)
-    adam_path = run_paths(contour(at))[2]
+    adam_path = paths(contour(at))[2]
     expected = simulate(
         get_surface("rosenbrock"), make_optimizer("adam", lr=0.05), (-1.2, 1.0), 500
     ).points
     np.testing.assert_allclose(adam_path, expected)
 
 
-def test_learning_rate_slider_changes_the_trajectory():
+def test_learning_rate_slider_changes_the_trajectory_and_the_link():
     at = run_page(PAGE)
-    before = run_paths(contour(at))[0]
+    before = paths(contour(at))[0]
     at.select_slider(key="r0_lr").set_value(0.002).run()
-    after = run_paths(contour(at))[0]
+    after = paths(contour(at))[0]
     assert not at.exception
     assert before.shape == after.shape and not np.allclose(before, after)
     assert at.table[0].value.loc["optimizer", "run 1"] == "sgd (lr 0.002)"
+    assert dict(at.query_params) == {"r0_lr": "0.002"}
+
+
+def test_changes_in_a_row_all_reach_the_link():
+    at = run_page(PAGE)
+    at.slider(key="steps").set_value(510).run()
+    at.select_slider(key="r0_lr").set_value(0.002).run()
+    at.selectbox(key="r1_opt").set_value("adam").run()
+    at.select_slider(key="tolerance").set_value(0.01).run()
+    assert dict(at.query_params) == {
+        "r0_lr": "0.002", "r1_opt": "adam", "steps": "510", "tolerance": "0.01"
+    }  # fmt: skip
+    shared = run_page(PAGE, dict(at.query_params))
+    assert figures(shared) == figures(at)
+    at.slider(key="steps").set_value(500).run()  # back to the default: out of the link
+    assert "steps" not in at.query_params
 
 
 def test_url_restores_the_view_exactly():
     query = {
-        "surface": "Himmelblau", "start_x": "-1", "start_y": "-1", "steps": "300", "runs": "2",
+        "surface": "himmelblau", "start_x": "-1", "start_y": "-1", "steps": "300", "runs": "2",
         "r0_opt": "rmsprop", "r0_lr": "0.01", "r1_opt": "nesterov", "r1_lr": "0.003",
         "r1_momentum": "0.8",
     }  # fmt: skip
@@ -118,6 +132,24 @@ def test_url_restores_the_view_exactly():
     by_hand.select_slider(key="r1_lr").set_value(0.003)
     by_hand.slider(key="r1_momentum").set_value(0.8).run()
     assert figures(shared) == figures(by_hand)
+    # Both links are the same: the asked values, less those that are the defaults anyway.
+    assert dict(by_hand.query_params) == dict(shared.query_params)
+    assert dict(shared.query_params).items() <= query.items()
+
+
+def test_links_made_with_labels_still_open():
+    """Before options were written by value, links held the labels (surface=Himmelblau)."""
+    at = run_page(PAGE, {"surface": "Himmelblau"})
+    assert not at.warning and at.session_state["surface"] == "himmelblau"
+    assert at.query_params["surface"] == "himmelblau"
+
+
+def test_another_surface_starts_from_its_own_start():
+    at = run_page(PAGE, {"start_x": "1.5"})
+    at.selectbox(key="surface").set_value("himmelblau").run()
+    assert (at.session_state["start_x"], at.session_state["start_y"]) == get_surface(
+        "himmelblau"
+    ).default_start
 
 
 @pytest.mark.parametrize(
@@ -131,17 +163,16 @@ def test_url_restores_the_view_exactly():
         ({"runs": "-3", "hack": "<script>"}, "hack=<script>"),
     ],
 )
-def test_bad_url_loads_defaults_with_a_note(query, ignored):
+def test_bad_url_loads_defaults_with_a_note_and_leaves_the_link(query, ignored):
     at = run_page(PAGE, query)
     assert not at.exception
     assert len(at.warning) == 1 and ignored in at.warning[0].value
     assert len(contour(at)["frames"]) > 1  # the default view is still drawn
+    assert dict(at.query_params) == {}  # the bad values do not travel with a shared link
 
 
 def test_formula_error_keeps_the_last_good_surface():
-    at = run_page(
-        PAGE, {"surface": "your own formula (type it)", "surface_formula": "sin(x)*cos(y)"}
-    )
+    at = run_page(PAGE, {"surface": "custom", "surface_formula": "sin(x)*cos(y)"})
     good = contour(at)["layout"]["images"][0]["source"]
     at.text_input(key="surface_formula").input("sin(x)*__import__('os')").run()
     assert not at.exception
@@ -149,13 +180,37 @@ def test_formula_error_keeps_the_last_good_surface():
     assert contour(at)["layout"]["images"][0]["source"] == good
 
 
+def test_loss_panel_shows_the_gap_to_the_minimum_where_the_loss_goes_negative():
+    at = open_preset(PAGE, PRESETS, "Momentum rolls through a local minimum")
+    title = curves(at)["layout"]["annotations"][0]["text"]
+    assert title.startswith("loss − L*")  # the deeper minimum's loss is negative
+    loss_axis = curves(at)["layout"]["yaxis"]
+    assert loss_axis["type"] == "log"
+    momentum = curves(at)["data"][1]["y"]
+    assert np.isfinite(np.asarray(momentum[100:], dtype=float)).all()  # the curve does not vanish
+
+
+def test_preset_note_goes_when_its_view_is_changed():
+    at = open_preset(PAGE, PRESETS, "Stalling at a saddle")
+    assert "Stalling at a saddle" in at.info[0].value and at.query_params["preset"]
+    at.slider(key="steps").set_value(450).run()
+    assert not at.info and "preset" not in at.query_params
+
+
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_presets_tell_their_story(name):
     at = open_preset(PAGE, PRESETS, name)  # links and their settings: tests/test_presets.py
     status = list(at.table[0].value.loc["status"])
+    reached = list(at.table[0].value.iloc[3])
+    ends = [path[-1] for path in paths(contour(at))]
+    if name.startswith("Adam vs SGD"):  # Adam ends much closer to (1, 1)
+        distance = [float(d) for d in at.table[0].value.loc["to nearest minimum"]]
+        assert distance[1] < 0.1 * distance[0]
     if name.startswith("Momentum"):  # it ends in the deeper (left) minimum, GD does not
-        ends = [path[-1, 0] for path in run_paths(contour(at))]
-        assert ends[0] > 0 > ends[1]
+        assert ends[0][0] > 0 > ends[1][0]
+    if name.startswith("Stalling"):  # momentum first, 3× sooner than SGD; Adam last
+        steps = [int(r) if r.isdigit() else 10**9 for r in reached]
+        assert 3 * steps[1] <= steps[0] < steps[2] <= 400
     if name.startswith("Too large"):  # 2/λmax = 0.02 on this bowl: only the smaller step runs
         assert status[0] == "stable"
         assert all(s.startswith("diverged at step") for s in status[2:])

@@ -1,17 +1,19 @@
-"""Cached bridges from plain, hashable specs to the core: surfaces, optimizers, simulations."""
+"""Cached bridges from plain, hashable specs (``ui.specs``) to the core.
+
+What is the same for every student who opens the same link is computed once per server process:
+surfaces, their background images, simulations, critical points.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import streamlit as st
 
-from optimizers import Optimizer, Trajectory, make_optimizer, schedules, simulate_many
-from surfaces import Surface, critical_points, get_surface, parse_expression
+from optimizers import Trajectory, simulate_many
+from surfaces import Surface, critical_points, parse_expression
+from ui.specs import RunSpec, SurfaceSpec
 from viz import background_image
-
-if TYPE_CHECKING:
-    from ui.controls import RunSpec, SurfaceSpec
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -21,24 +23,7 @@ def formula_surface(text: str) -> Surface:
 
 
 def surface_from_spec(spec: SurfaceSpec) -> Surface:
-    if spec.key == "custom":
-        return formula_surface(spec.formula)
-    return get_surface(spec.key, **dict(spec.params))
-
-
-def optimizer_from_spec(spec: RunSpec) -> Optimizer:
-    """The run's optimizer, its learning rate turned into the chosen schedule."""
-    params: dict[str, Any] = dict(spec.schedule_params)
-    if spec.schedule == "noam":
-        # Scale the Transformer schedule so that its peak, at the end of warm-up, is η.
-        params["factor"] = spec.lr * (params["d_model"] * params["warmup_steps"]) ** 0.5
-    elif spec.schedule == "one_cycle":
-        params["max_lr"] = spec.lr
-    else:
-        params["lr"] = spec.lr
-    schedule = schedules.make_schedule(spec.schedule, **params)
-    lr = spec.lr if spec.schedule == "constant" else schedule
-    return make_optimizer(spec.optimizer, lr=lr, **dict(spec.hyper))
+    return formula_surface(spec.formula) if spec.key == "custom" else spec.build()
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -60,7 +45,7 @@ def run_simulations(
     seed: int = 0,
 ) -> list[Trajectory]:
     """Every run advanced together (one vectorized call), cached on its plain inputs."""
-    optimizers = [optimizer_from_spec(run) for run in runs]
+    optimizers = [run.build() for run in runs]
     return simulate_many(
         surface_from_spec(surface), optimizers, starts, steps, batch_size=batch_size, seed=seed
     )

@@ -1,64 +1,196 @@
-"""URL-bound controls shared by the pages: surfaces, optimizers with schedules, log sliders.
+"""Controls whose value lives in the URL (``ui.url``), and the pickers pages share.
 
-Every widget here has a key and ``bind="query-params"``, so the address bar always reproduces the
-view. Controls return plain hashable specs (``SurfaceSpec``, ``RunSpec``) that cached functions
-take as arguments; ``ui.cache`` turns them back into core objects.
+Every control takes a ``key`` (its URL parameter) and a default; it reads a new link, clamps a
+value whose range has moved, draws the widget, and records what it shows. Pickers (surface, start
+point, optimizer with schedule) return plain specs (``ui.specs``) for cached functions.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import streamlit as st
 
 from optimizers import OPTIMIZERS, make_optimizer, schedules
 from surfaces import ExpressionError, Surface, get_surface, list_surfaces
-from ui.cache import formula_surface, optimizer_from_spec
-from ui.presets import URL_FORMATS
+from ui import url
+from ui.cache import formula_surface
+from ui.specs import CUSTOM, RunSpec, SurfaceSpec, nice_values, url_value
 
-CUSTOM = "custom"
 DEFAULT_FORMULA = "x**2 - y**2 + 0.1*x**4"
-URL = "query-params"
+MAX_FORMULA = 500
 
 
-class SurfaceSpec(NamedTuple):
-    """A surface by name and parameters, or by formula (``key == "custom"``)."""
-
-    key: str
-    params: tuple[tuple[str, float], ...] = ()
-    formula: str = ""
-
-
-class RunSpec(NamedTuple):
-    """One optimizer run: name, hyperparameters other than lr, lr, and a schedule."""
-
-    optimizer: str
-    lr: float
-    hyper: tuple[tuple[str, Any], ...] = ()
-    schedule: str = "constant"
-    schedule_params: tuple[tuple[str, Any], ...] = ()
-
-    @property
-    def label(self) -> str:
-        extra = "" if self.schedule == "constant" else f", {self.schedule.replace('_', ' ')}"
-        convention = dict(self.hyper).get("convention")
-        if convention == "lecture":
-            extra += ", lecture"
-        return f"{self.optimizer} (lr {self.lr:g}{extra})"
+def _control(widget: Callable[..., Any], key: str, default: Any, parse, normalize, **kwargs):
+    """Bind, draw, record. A widget drawn later (inside a popover) takes its value from what it
+    is given, not from the session, so it is given the session's value, except in the run that
+    wrote it (Streamlit then sends it, and warns if a value is given too)."""
+    if not url.bind(key, default, parse, normalize):
+        current = st.session_state[key]
+        if widget in (st.selectbox, st.radio):
+            kwargs["index"] = kwargs["options"].index(current)
+        elif widget in (st.segmented_control, st.multiselect):
+            kwargs["default"] = current
+        else:
+            kwargs["value"] = current
+    value = widget(key=key, **kwargs)
+    url.show(key, value, default)
+    return value
 
 
-def nice_values(low: float, high: float, per_decade: Sequence[float] = (1, 2, 3, 5)) -> list[float]:
-    """Round numbers from low to high on a log scale: 0.001, 0.002, 0.003, 0.005, 0.01, ..."""
-    values = []
-    for exponent in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
-        for mantissa in per_decade:
-            value = float(f"{mantissa * 10.0**exponent:.6g}")
-            if low <= value <= high:
-                values.append(value)
-    return values
+def _single(raw: str | list[str]) -> str:
+    if isinstance(raw, list):
+        raise ValueError("one value expected")
+    return raw
+
+
+def _in_range(low: float, high: float, integer: bool) -> Callable[[Any], float]:
+    def clamp(value: Any) -> float:
+        value = float(np.clip(float(value), low, high))
+        return round(value) if integer else value
+
+    return clamp
+
+
+def _number_parser(low: float, high: float, integer: bool) -> Callable[[str | list[str]], float]:
+    def parse(raw: str | list[str]) -> float:
+        value = float(_single(raw))
+        if not (math.isfinite(value) and low <= value <= high):
+            raise ValueError(f"outside [{low}, {high}]")
+        if integer and value != int(value):
+            raise ValueError("not a whole number")
+        return int(value) if integer else value
+
+    return parse
+
+
+def slider(label: str, key: str, low: float, high: float, default: float, step=None, **kw):
+    """A slider over [low, high] (integers when all of low, high and default are)."""
+    integer = all(isinstance(v, int) for v in (low, high, default))
+    kind = int if integer else float
+    return _control(
+        st.slider, key, kind(default), _number_parser(low, high, integer),
+        _in_range(low, high, integer), label=label, min_value=kind(low), max_value=kind(high),
+        step=step, **kw,
+    )  # fmt: skip
+
+
+def number(label: str, key: str, low: float, high: float, default: float, **kw):
+    """A number box over [low, high] (integers when all of low, high and default are)."""
+    integer = all(isinstance(v, int) for v in (low, high, default))
+    kind = int if integer else float
+    return _control(
+        st.number_input, key, kind(default), _number_parser(low, high, integer),
+        _in_range(low, high, integer), label=label, min_value=kind(low), max_value=kind(high),
+        **kw,
+    )  # fmt: skip
+
+
+def _option_parser(options: Sequence[Any], labels: Callable[[Any], str] | None):
+    by_text = {url_value(option): option for option in options}
+    if labels is not None:  # links made before options were written by value
+        by_text = {labels(option): option for option in options} | by_text
+
+    def parse(raw: str | list[str]) -> Any:
+        text = _single(raw)
+        if text not in by_text:
+            raise ValueError("not an option")
+        return by_text[text]
+
+    return parse
+
+
+def _keep_option(options: Sequence[Any], default: Any) -> Callable[[Any], Any]:
+    return lambda value: value if value in options else default
+
+
+WIDGETS = {"selectbox": st.selectbox, "radio": st.radio, "segmented": st.segmented_control}
+
+
+def choice(
+    label: str,
+    key: str,
+    options: Sequence[Any],
+    default: Any = None,
+    *,
+    labels: Callable[[Any], str] | None = None,
+    widget: str = "selectbox",
+    **kw,
+) -> Any:
+    """One of ``options`` (written in the URL by value), as a select box, radio or segments."""
+    options = list(options)
+    default = options[0] if default is None else default
+    if widget == "segmented":
+        kw.setdefault("required", True)
+    if labels is not None:
+        kw["format_func"] = labels
+    return _control(
+        WIDGETS[widget], key, default, _option_parser(options, labels),
+        _keep_option(options, default), label=label, options=options, **kw,
+    )  # fmt: skip
+
+
+def checkbox(label: str, key: str, default: bool = False, **kw) -> bool:
+    def parse(raw: str | list[str]) -> bool:
+        text = _single(raw).lower()
+        if text not in ("true", "false", "1", "0"):
+            raise ValueError("not true or false")
+        return text in ("true", "1")
+
+    return _control(st.checkbox, key, bool(default), parse, bool, label=label, **kw)
+
+
+def text(label: str, key: str, default: str, *, max_chars: int, **kw) -> str:
+    def parse(raw: str | list[str]) -> str:
+        value = _single(raw)
+        if len(value) > max_chars:
+            raise ValueError("too long")
+        return value
+
+    return _control(
+        st.text_input, key, default, parse, lambda v: str(v)[:max_chars], label=label,
+        max_chars=max_chars, **kw,
+    )  # fmt: skip
+
+
+def multichoice(label: str, key: str, options: Sequence[Any], default: Sequence[Any], **kw):
+    """Several of ``options``; the key repeats in the URL, one entry per chosen option."""
+    options = list(options)
+    single = _option_parser(options, None)
+
+    def parse(raw: str | list[str]) -> list:
+        return sorted({single(item) for item in (raw if isinstance(raw, list) else [raw])},
+                      key=options.index)  # fmt: skip
+
+    return _control(
+        st.multiselect, key, list(default), parse,
+        lambda value: [v for v in value if v in options], label=label, options=options, **kw,
+    )  # fmt: skip
+
+
+def stepped(label: str, key: str, options: Sequence[float], default: float, **kw) -> float:
+    """A slider over a fixed list of numbers (shown with ``:g``), e.g. round learning rates."""
+    options = sorted({float(v) for v in options} | {float(default)})
+    values = np.array(options)
+
+    def parse(raw: str | list[str]) -> float:
+        value = float(_single(raw))
+        near = np.flatnonzero(np.isclose(values, value, rtol=1e-9, atol=0))
+        if not near.size:
+            raise ValueError("not one of the slider's values")
+        return options[int(near[0])]
+
+    def nearest(value: Any) -> float:
+        return options[int(np.argmin(np.abs(np.log(values) - np.log(max(float(value), 1e-300)))))]
+
+    return _control(
+        st.select_slider, key, float(default), parse,
+        nearest if values.min() > 0 else _keep_option(options, float(default)),
+        label=label, options=options, format_func=lambda v: f"{v:g}", **kw,
+    )  # fmt: skip
 
 
 def log_slider(
@@ -68,18 +200,11 @@ def log_slider(
     low: float,
     high: float,
     default: float,
-    help: str | None = None,
     per_decade: Sequence[float] = (1, 1.5, 2, 3, 5, 7),
+    **kw,
 ) -> float:
     """A slider over round numbers on a log scale (the learning rate spans many decades)."""
-    options = sorted(set(nice_values(low, high, per_decade)) | {float(default)})
-    return st.select_slider(
-        label, options, value=float(default), key=key, bind=URL, help=help, format_func=_number
-    )
-
-
-def _number(value: float) -> str:
-    return f"{value:g}"
+    return stepped(label, key, nice_values(low, high, per_decade), default, **kw)
 
 
 # ---- Surfaces ------------------------------------------------------------------------------------
@@ -95,70 +220,63 @@ def surface_picker(
     default: str,
     keys: Sequence[str] | None = None,
     allow_formula: bool = True,
+    reset: Sequence[str] = (),
 ) -> tuple[Surface, SurfaceSpec]:
     """Choose a built-in surface (with its parameters) or type a formula.
 
-    A formula that does not parse shows its error under the box, and the last good formula stays
-    on screen, so a typo never blanks the page.
+    A formula that is refused shows why under the box, and the last good formula stays on
+    screen, so a typo never blanks the page. Choosing another surface puts the controls named in
+    ``reset`` (a start point, say) back to their defaults, which follow the new surface.
     """
     options = list(keys or list_surfaces()) + ([CUSTOM] if allow_formula else [])
-    URL_FORMATS[key] = surface_title
-    choice = st.selectbox(
-        "Surface", options, index=options.index(default), key=key, bind=URL,
-        format_func=surface_title,
-    )  # fmt: skip
-    if choice == CUSTOM:
+    picked = choice("Surface", key, options, default, labels=surface_title,
+                    on_change=forget, args=(tuple(reset),))  # fmt: skip
+    if picked == CUSTOM:
         return _formula_surface(key)
     values = []
-    for param in get_surface(choice).params.values():
+    for param in get_surface(picked).params.values():
         widget_key = f"{key}_{param.name}"
         if param.log:
-            value = log_slider(
-                param.label, widget_key, low=param.low, high=param.high, default=param.default
-            )
+            value = log_slider(param.label, widget_key, low=param.low, high=param.high,
+                               default=param.default)  # fmt: skip
         else:
-            value = st.slider(
-                param.label, float(param.low), float(param.high), float(param.default),
-                key=widget_key, bind=URL,
-            )  # fmt: skip
+            value = slider(param.label, widget_key, float(param.low), float(param.high),
+                           float(param.default))  # fmt: skip
         values.append((param.name, float(value)))
-    spec = SurfaceSpec(choice, tuple(values))
-    return get_surface(choice, **dict(values)), spec
+    return get_surface(picked, **dict(values)), SurfaceSpec(picked, tuple(values))
 
 
 def _formula_surface(key: str) -> tuple[Surface, SurfaceSpec]:
-    text = st.text_input(
-        "Formula in x and y", DEFAULT_FORMULA, key=f"{key}_formula", bind=URL, max_chars=500,
+    formula = text(
+        "Formula in x and y", f"{key}_formula", DEFAULT_FORMULA, max_chars=MAX_FORMULA,
         help="Operators + − * / ** (or ^), numbers, x, y, pi, e and functions such as sin, cos, "
         "exp, log, sqrt, abs, tanh, sigmoid. Example: sin(x)*cos(y) + 0.1*(x**2 + y**2)",
     )  # fmt: skip
-    last_good = st.session_state.get(f"{key}_last_good", DEFAULT_FORMULA)
+    last_good = st.session_state.get(f"_{key}_last_good", DEFAULT_FORMULA)
     try:
-        surface = formula_surface(text)
+        surface = formula_surface(formula)
     except ExpressionError as error:
         st.error(f"{error}. Still showing: `{last_good}`", icon="✏️")
-        text, surface = last_good, formula_surface(last_good)
-    st.session_state[f"{key}_last_good"] = text
-    return surface, SurfaceSpec(CUSTOM, (), text)
+        formula, surface = last_good, formula_surface(last_good)
+    st.session_state[f"_{key}_last_good"] = formula
+    return surface, SurfaceSpec(CUSTOM, (), formula)
 
 
 def start_inputs(key: str, surface: Surface) -> tuple[float, float]:
-    """Start point as two number inputs (a click on the chart writes them too)."""
-    (x0, x1), (y0, y1) = surface.domain
+    """Start point as two number inputs, clamped into the surface's domain (a click on the
+    chart writes them too)."""
     labels = surface.axis_labels
     left, right = st.columns(2)
-    sx, sy = surface.default_start
-    with left:
-        x = st.number_input(
-            f"start {labels[0]}", float(x0), float(x1), float(sx), key=f"{key}_x",
-            bind=URL, format="%.4g", step=_step(x1 - x0),
-        )  # fmt: skip
-    with right:
-        y = st.number_input(
-            f"start {labels[1]}", float(y0), float(y1), float(sy), key=f"{key}_y",
-            bind=URL, format="%.4g", step=_step(y1 - y0),
-        )  # fmt: skip
-    return float(x), float(y)
+    point = []
+    for column, axis, (low, high), default in zip(
+        (left, right), "xy", surface.domain, surface.default_start, strict=True
+    ):
+        with column:
+            point.append(number(
+                f"start {labels['xy'.index(axis)]}", f"{key}_{axis}", float(low), float(high),
+                float(default), format="%.4g", step=_step(high - low),
+            ))  # fmt: skip
+    return float(point[0]), float(point[1])
 
 
 def _step(span: float) -> float:
@@ -176,12 +294,32 @@ CHOICES: dict[str, list[Any]] = {
     "beta1": [0.0, 0.5, 0.8, 0.9, 0.95, 0.99],
     "beta2": [0.9, 0.99, 0.995, 0.999, 0.9999],
 }
+LABELS = {
+    "momentum": "momentum λ",
+    "dampening": "dampening τ",
+    "weight_decay": "weight decay (L2) λ",
+    "nesterov": "Nesterov look-ahead",
+    "lr_decay": "learning-rate decay",
+    "initial_accumulator_value": "initial Σg²",
+    "eps": "ε (guards 1/σ)",
+    "alpha": "α (average of g²)",
+    "centered": "centered",
+    "amsgrad": "AMSGrad",
+    "convention": "σ convention",
+    "beta1": "β₁ (average of g)",
+    "beta2": "β₂ (average of g²)",
+}
 HELP = {
-    "momentum": "λ: how much of the previous movement is kept (0 = plain gradient descent)",
+    "momentum": "How much of the previous movement is kept (0 = plain gradient descent).",
+    "dampening": "torch's dampening: scales the new gradient added to the momentum buffer.",
+    "weight_decay": "Adds λθ to the gradient (AdamW: shrinks θ by ηλ each step instead).",
+    "lr_decay": "Adagrad's η / (1 + t·decay).",
+    "initial_accumulator_value": "Adagrad's starting sum of squared gradients.",
+    "eps": "Added to σ so that a zero gradient never divides by zero.",
     "convention": "pytorch: torch.optim's formula; lecture: the formula on the lecture's slides",
-    "nesterov": "evaluate the momentum step's look-ahead (torch's nesterov=True)",
-    "centered": "divide by the variance of g instead of its second moment",
-    "amsgrad": "use the running maximum of v, so the step never grows back",
+    "nesterov": "Evaluate the momentum step's look-ahead (torch's nesterov=True).",
+    "centered": "Divide by the variance of g instead of its second moment.",
+    "amsgrad": "Use the running maximum of v, so the step never grows back.",
 }
 PRIMARY = ("momentum",)
 
@@ -192,36 +330,39 @@ def optimizer_picker(
     default: str = "adam",
     lr: float = 0.01,
     names: Sequence[str] = OPTIMIZERS,
-    overrides: dict[str, Any] | None = None,
     steps: int = 500,
     lr_range: tuple[float, float] = (1e-5, 10.0),
 ) -> RunSpec:
     """One run's optimizer, learning rate, hyperparameters and schedule.
 
     The learning rate and the main hyperparameter are on show; the rest and the schedule sit in a
-    popover. ``overrides`` changes defaults (so a page can start Adagrad in the lecture form).
+    popover, whose label says when anything in it differs from the defaults.
     """
-    name = st.selectbox("Optimizer", list(names), index=list(names).index(default),
-                        key=f"{key}_opt", bind=URL, on_change=_reset_settings,
-                        args=(key,))  # fmt: skip
-    defaults = make_optimizer(name).hyper | (overrides or {})
-    rate = log_slider("learning rate η", f"{key}_lr", low=lr_range[0], high=lr_range[1], default=lr)
-    hyper: dict[str, Any] = {}
-    for field in PRIMARY:
-        if field in defaults:
-            hyper[field] = _hyper_widget(field, defaults[field], f"{key}_{field}")
+    name = choice("Optimizer", f"{key}_opt", names, default, on_change=_reset_settings,
+                  args=(key,))  # fmt: skip
+    defaults = {k: v for k, v in make_optimizer(name).hyper.items() if k != "lr"}
+    rate = log_slider("learning rate η", f"{key}_lr", low=lr_range[0], high=lr_range[1],
+                      default=lr)  # fmt: skip
+    hyper = {field: _hyper_widget(field, defaults[field], f"{key}_{field}")
+             for field in PRIMARY if field in defaults}  # fmt: skip
     with st.popover("more settings", width="stretch"):
         for field, value in defaults.items():
-            if field not in hyper and field != "lr":
+            if field not in hyper:
                 hyper[field] = _hyper_widget(field, value, f"{key}_{field}")
         schedule, schedule_params = schedule_picker(f"{key}_sched", steps=steps)
     spec = RunSpec(name, float(rate), tuple(hyper.items()), schedule, schedule_params)
     try:
-        optimizer_from_spec(spec)
+        spec.build()
     except ValueError as error:  # a combination the optimizer refuses, e.g. lecture + Nesterov
         st.error(f"{error}. Using {name}'s defaults.", icon="⚙️")
-        spec = RunSpec(name, float(rate), tuple((k, v) for k, v in defaults.items() if k != "lr"))
+        spec = RunSpec(name, float(rate), tuple(defaults.items()))
     return spec
+
+
+def forget(keys: Sequence[str]) -> None:
+    """Put controls back to their defaults (an ``on_change`` callback: before the rerun)."""
+    for key in keys:
+        st.session_state.pop(key, None)
 
 
 def _reset_settings(key: str) -> None:
@@ -233,29 +374,22 @@ def _reset_settings(key: str) -> None:
 
 
 def _hyper_widget(field: str, default: Any, key: str) -> Any:
-    help = HELP.get(field)
+    label, help = LABELS.get(field, field), HELP.get(field)
     if isinstance(default, bool):
-        return st.checkbox(field, default, key=key, bind=URL, help=help)
+        return checkbox(label, key, default, help=help)
     if field == "convention":
-        return st.radio("convention", ["pytorch", "lecture"], index=["pytorch", "lecture"].index(
-            default), key=key, bind=URL, horizontal=True, help=help)  # fmt: skip
+        return choice(label, key, ["pytorch", "lecture"], default, widget="radio",
+                      horizontal=True, help=help)  # fmt: skip
     if field == "momentum":
-        return st.slider("momentum λ", 0.0, 0.99, float(default), 0.01, key=key, bind=URL,
-                         help=help)  # fmt: skip
+        return slider(label, key, 0.0, 0.99, float(default), 0.01, help=help)
     if field == "dampening":
-        return st.slider("dampening", 0.0, 1.0, float(default), 0.05, key=key, bind=URL)
+        return slider(label, key, 0.0, 1.0, float(default), 0.05, help=help)
     if field == "betas":
-        beta1 = _choice("β₁", "beta1", default[0], f"{key}1")
-        beta2 = _choice("β₂", "beta2", default[1], f"{key}2")
-        return (beta1, beta2)
-    return _choice(field, field, default, key)
-
-
-def _choice(label: str, field: str, default: float, key: str) -> float:
-    options = sorted(set(CHOICES[field]) | {float(default)})
-    return st.select_slider(
-        label, options, value=float(default), key=key, bind=URL, format_func=_number
-    )
+        return tuple(
+            stepped(LABELS[part], f"{key}{i + 1}", CHOICES[part], beta)
+            for i, (part, beta) in enumerate(zip(("beta1", "beta2"), default, strict=True))
+        )
+    return stepped(label, key, CHOICES[field], default, help=help)
 
 
 def schedule_picker(key: str, *, steps: int) -> tuple[str, tuple[tuple[str, Any], ...]]:
@@ -263,24 +397,21 @@ def schedule_picker(key: str, *, steps: int) -> tuple[str, tuple[tuple[str, Any]
 
     Step-count defaults follow the run's length, so a schedule fits the run out of the box.
     """
-    names = list(schedules.SCHEDULES)
-    URL_FORMATS[key] = schedule_title
-    name = st.selectbox("schedule", names, key=key, bind=URL, format_func=schedule_title)
+    name = choice("schedule", key, list(schedules.SCHEDULES), "constant", labels=schedule_title)
     values = []
     for param in schedules.schedule_params(name):
         if param.name in ("lr", "max_lr", "factor"):
             continue  # η is the run's learning rate (noam's factor is scaled to peak at η)
         widget_key = f"{key}_{param.name}"
+        label = param.name.replace("_", " ")
         if param.choices:
-            value = st.selectbox(param.name, list(param.choices), key=widget_key, bind=URL)
+            value = choice(label, widget_key, list(param.choices), param.default)
         elif param.integer:
-            default = _step_default(param.name, steps, param.default)
-            value = st.number_input(param.name.replace("_", " "), int(param.low), int(param.high),
-                                    default, key=widget_key, bind=URL)  # fmt: skip
+            value = number(label, widget_key, int(param.low), int(param.high),
+                           _step_default(param.name, steps, param.default))  # fmt: skip
         else:
-            value = st.number_input(param.name.replace("_", " "), float(param.low),
-                                    float(param.high), float(param.default), key=widget_key,
-                                    bind=URL, format="%.4g")  # fmt: skip
+            value = number(label, widget_key, float(param.low), float(param.high),
+                           float(param.default), format="%.4g")  # fmt: skip
         values.append((param.name, value))
     return name, tuple(values)
 

@@ -1,63 +1,55 @@
 """Presets are links: each opens its page afresh from a URL, exactly as a shared link would.
 
-Writing a preset into ``st.session_state`` cannot reset the controls it does not name: a bound
-widget whose state is cleared re-reads the link the session started from, so old settings leak
-back and the address bar no longer matches the view. A preset link starts a clean view instead,
-and is itself a link that can be shared.
-
-A page declares ``PRESETS = {name: (note, {widget key: value})}`` with values as the widgets hold
-them; ``preset_links`` turns them into links and ``preset_note`` shows the chosen one's note.
+A page declares ``PRESETS = {name: Preset(note, {control key: value})}`` with values as the
+controls hold them. Links are built from those values alone (``ui.specs.url_query``), so they do
+not depend on anything a page does when it runs. Opening one shows its note, for as long as the
+view is still the one the preset set up.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 import streamlit as st
 
-PARAM = "preset"
-# How a widget writes its value into the URL, where that is not str(value): select boxes with a
-# format_func write the label they show. Filled in by the controls that create such widgets.
-URL_FORMATS: dict[str, Callable[[Any], str]] = {}
+from ui import url
+from ui.specs import url_query
 
-Presets = Mapping[str, tuple[str, Mapping[str, Any]]]
+
+class Preset(NamedTuple):
+    note: str  # what to look at, shown while the preset's view stands
+    values: Mapping[str, Any]  # control key -> value; every other control at its default
+
+
+Presets = Mapping[str, Preset]
 
 
 def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-def url_value(key: str, value: Any) -> str | list[str]:
-    if isinstance(value, list | tuple):  # a multiselect: the key repeats in the URL
-        return [str(url_value(key, item)) for item in value]
-    if key in URL_FORMATS:
-        return URL_FORMATS[key](value)
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float):
-        return f"{value:.10g}"
-    return str(value)
-
-
 def preset_query(name: str, values: Mapping[str, Any]) -> dict[str, str | list[str]]:
-    return {PARAM: slug(name)} | {key: url_value(key, value) for key, value in values.items()}
+    return {url.PRESET: slug(name)} | url_query(dict(values))
+
+
+def preset_href(name: str, preset: Preset) -> str:
+    return "?" + urlencode(preset_query(name, preset.values), doseq=True)
 
 
 def preset_links(presets: Presets) -> None:
     """One link per preset, in the current container, with its note as a tooltip (one element,
     so a page rerun has one thing less to redraw per preset)."""
-    chosen = st.query_params.get(PARAM)
+    chosen = st.query_params.get(url.PRESET)
     links = []
-    for name, (note, values) in presets.items():
+    for name, preset in presets.items():
         style = "preset-link chosen" if slug(name) == chosen else "preset-link"
-        query = html.escape(urlencode(preset_query(name, values), doseq=True))
         links.append(
-            f'<a class="{style}" href="?{query}" target="_self" '
-            f'title="{html.escape(note)}">{html.escape(name)}</a>'
+            f'<a class="{style}" href="{html.escape(preset_href(name, preset))}" target="_self" '
+            f'title="{html.escape(preset.note)}">{html.escape(name)}</a>'
         )
     st.markdown(
         "<style>a.preset-link{display:block;padding:.45rem .8rem;margin:0 0 .5rem;"
@@ -69,8 +61,10 @@ def preset_links(presets: Presets) -> None:
 
 
 def preset_note(presets: Presets) -> None:
-    """The chosen preset's note: what to look at."""
-    chosen = st.query_params.get(PARAM)
-    for name, (note, _) in presets.items():
-        if slug(name) == chosen:
-            st.info(f"**{name}.** {note}", icon="📖")
+    """A place for the chosen preset's note, filled at the end of the run if the view is still
+    the preset's (after any change to it, the note no longer describes what is on screen)."""
+    chosen = st.query_params.get(url.PRESET)
+    name = next((name for name in presets if slug(name) == chosen), None)
+    if name is not None:
+        slot, text = st.empty(), f"**{name}.** {presets[name].note}"
+        url.on_preset_holds(lambda: slot.info(text, icon="📖"))

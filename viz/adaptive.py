@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from viz.background import Domain
-from viz.trajectory import run_color
+from viz.theme import run_color
 
 Runs = Sequence[tuple[str, Any]]  # (label, Trajectory)
 

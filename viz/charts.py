@@ -8,7 +8,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from viz.background import grid
-from viz.trajectory import PathLike, SurfaceLike, run_color
+from viz.theme import base_layout, log_axis, run_color, run_dash
+from viz.trajectory import PathLike, SurfaceLike
 
 
 def surface_3d_figure(
@@ -49,9 +50,7 @@ def surface_3d_figure(
         )  # fmt: skip
     (x0, x1), (y0, y1) = surface.domain
     fig.update_layout(
-        height=height,
-        margin=dict(l=0, r=0, t=10, b=0),
-        legend=dict(orientation="h", y=1.0),
+        **base_layout(height, legend="top", top=10, bottom=0),
         scene=dict(
             xaxis=dict(title=surface.axis_labels[0], range=[x0, x1]),
             yaxis=dict(title=surface.axis_labels[1], range=[y0, y1]),
@@ -98,7 +97,7 @@ def step_curves_figure(
             x_axis["domain"] = [start, start + size]
             title_at = dict(x=start + size / 2, y=1.0)
         if log_y[col]:
-            y_axis |= dict(type="log", exponentformat="power")
+            y_axis |= log_axis(np.concatenate([np.ravel(v) for _, v in series] or [[]]))
         layout[f"xaxis{suffix}"], layout[f"yaxis{suffix}"] = x_axis, y_axis
         layout.setdefault("annotations", []).append(
             dict(text=title, xref="paper", yref="paper", xanchor="center", yanchor="bottom",
@@ -111,17 +110,32 @@ def step_curves_figure(
             traces.append(
                 go.Scatter(
                     y=values, mode="lines", name=name,  # x defaults to the step index
-                    legendgroup=name, showlegend=col == 0, line=dict(color=run_color(index)),
+                    legendgroup=name, showlegend=col == 0,
+                    line=dict(color=run_color(index), dash=run_dash(index)),
                     xaxis=f"x{suffix}", yaxis=f"y{suffix}",
                 )
             )  # fmt: skip
     return go.Figure(
         data=traces,
-        layout=layout
-        | dict(
-            height=height,
-            margin=dict(l=10, r=10, t=40 if not stacked else 30, b=10),
-            legend=dict(orientation="h", y=-0.25 if not stacked else -0.13),
-            hovermode="x unified",
-        ),
+        layout=layout | base_layout(height, top=30 if stacked else 40, hovermode="x unified"),
     )
+
+
+def loss_series(
+    runs: Sequence[tuple[str, np.ndarray]], floor: float | None
+) -> tuple[str, list[tuple[str, np.ndarray]], bool]:
+    """The loss panel of a run comparison: (title, series, log axis).
+
+    A log axis shows the approach to a minimum best, but cannot show a loss ≤ 0. So: L − L* on a
+    log axis where the lowest minimum L* is known and no run goes below it; the loss itself on a
+    log axis where it stays positive; else the loss on a linear axis.
+    """
+    losses = [np.asarray(values, dtype=float) for _, values in runs]
+    finite = np.concatenate([v[np.isfinite(v)] for v in losses] or [np.zeros(0)])
+    if floor is not None and finite.size and finite.min() >= floor - 1e-9 * max(1.0, abs(floor)):
+        gaps = [(name, v - floor) for (name, _), v in zip(runs, losses, strict=True)]
+        title = "loss" if floor == 0 else f"loss − L* (L* = {floor:.4g})"
+        return title, gaps, True
+    if finite.size and finite.min() > 0:
+        return "loss", list(runs), True
+    return "loss", list(runs), False

@@ -14,7 +14,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from viz.background import Domain, grid
-from viz.trajectory import PathLike, SurfaceLike, background_image, run_color
+from viz.theme import run_color
+from viz.trajectory import PathLike, SurfaceLike, background_image
 
 GRADIENT_COLOR = "#ff4b4b"
 CARRIED_COLOR = "#00c0f2"

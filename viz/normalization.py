@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from viz.trajectory import run_color
+from viz.theme import run_color
 
 
 def add_gradient_arrows(

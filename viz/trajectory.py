@@ -13,17 +13,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from viz.background import Domain, color_scale_for, grid, png_data_uri, surface_png
+from viz.theme import base_layout, nice_ticks, run_color, tick_text
 
-RUN_COLORS = (
-    "#ff4b4b",
-    "#00c0f2",
-    "#ffbd45",
-    "#7defa1",
-    "#f7a8ff",
-    "#ffffff",
-    "#c9a0ff",
-    "#ff8700",
-)
 MAX_FRAMES = 90
 # A scrubber stop costs Plotly ~0.15 ms at every redraw (each step gets its own tick element), so
 # the scrubber stops at every other frame; Play still shows every frame.
@@ -42,10 +33,6 @@ class SurfaceLike(Protocol):
 class PathLike(Protocol):
     points: np.ndarray
     diverged_at: int | None
-
-
-def run_color(index: int) -> str:
-    return RUN_COLORS[index % len(RUN_COLORS)]
 
 
 def frame_steps(n_points: int, max_frames: int = MAX_FRAMES) -> np.ndarray:
@@ -122,6 +109,7 @@ def trajectory_figure(
 
     Trace order: 0 the pick grid (also carries the colour bar), then per run a faint full path,
     then the known minima, then per run the animated tail and marker (the only traces in frames).
+    Each trace's ``meta`` names its role ("pick", "path", "minima", "tail", "marker") and run.
     ``step_label(step)`` is what the scrubber shows at a step; ``background`` as in ``Panel``.
     """
     return panels_figure(
@@ -185,14 +173,15 @@ def panels_figure(
         moving += range(len(traces) + len(panel_traces), len(traces) + len(panel_traces)
                         + len(moving_traces))  # fmt: skip
         traces += panel_traces + moving_traces
-    layout |= dict(
-        height=height,
-        margin=dict(l=10, r=10, t=60 if any(p.title for p in panels) else 30, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.06 if panels[0].title else 1.0, x=0),
+    layout |= base_layout(
+        height,
+        legend="top",
+        top=60 if any(p.title for p in panels) else 30,
         dragmode="pan",
         hovermode="closest",
         updatemenus=[_play_buttons()],
     )
+    layout["legend"]["y"] = 1.06 if panels[0].title else 1.0
     frames = [
         dict(name=str(step), data=_frame_data(paths, steps, k), traces=moving)
         for k, step in enumerate(steps)
@@ -206,7 +195,7 @@ def _faint_path(index: int, name: str, run: PathLike) -> go.Scatter:
     points = np.asarray(run.points, dtype=float)
     return go.Scatter(
         x=points[:, 0], y=points[:, 1], mode="lines", name=name, legendgroup=str(index),
-        showlegend=False, hoverinfo="skip",
+        showlegend=False, hoverinfo="skip", meta=dict(role="path", run=index),
         line=dict(color=run_color(index), width=1.5), opacity=0.45,
     )  # fmt: skip
 
@@ -215,7 +204,7 @@ def _minima(minima: Sequence[tuple[float, float]], legend: bool) -> go.Scatter:
     mx, my = np.asarray(minima, dtype=float).reshape(-1, 2).T
     return go.Scatter(
         x=mx, y=my, mode="markers", name="known minima", showlegend=legend,
-        legendgroup="minima",
+        legendgroup="minima", meta=dict(role="minima"),
         marker=dict(symbol="star", size=11, color="white", line=dict(color="black", width=1)),
         hovertemplate="minimum (%{x:.4g}, %{y:.4g})<extra></extra>",
     )  # fmt: skip
@@ -231,10 +220,11 @@ def _moving_traces(
         go.Scatter(
             x=tail_x, y=tail_y, mode="lines", legendgroup=str(index), showlegend=False,
             hoverinfo="skip", line=dict(color=run_color(index), width=3),
+            meta=dict(role="tail", run=index),
         ),
         go.Scatter(
             x=marker[:1], y=marker[1:], mode="markers", name=label, legendgroup=str(index),
-            showlegend=legend,
+            showlegend=legend, meta=dict(role="marker", run=index),
             marker=dict(
                 size=12, color=run_color(index), line=dict(color="black", width=1.5),
                 symbol="x" if run.diverged_at is not None else "circle",
@@ -268,21 +258,28 @@ def _pick_grid(surface: SurfaceLike, scale, colorscale: str, right: float = 1.0)
     gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
     with np.errstate(all="ignore"):
         values = np.asarray(surface.f(gx, gy), dtype=float)
-    ticks = np.linspace(0, 1, 6)
+    ticks = nice_ticks(scale.low, scale.high) if not scale.log else _log_color_ticks(scale)
     return go.Scatter(
         x=gx, y=gy, mode="markers", name="pick a start", showlegend=False,
-        customdata=values,
+        customdata=values, meta=dict(role="pick"),
         hovertemplate="(%{x:.4g}, %{y:.4g})<br>loss %{customdata:.5g}<extra></extra>",
         marker=dict(
             size=14, opacity=0, color=scale(values), cmin=0, cmax=1, colorscale=colorscale,
             showscale=True,
             colorbar=dict(
                 title=dict(text="loss", side="right"), thickness=12, len=0.85, x=right + 0.01,
-                tickvals=ticks, ticktext=[f"{v:.3g}" for v in scale.value_at(ticks)],
+                tickvals=scale(ticks), ticktext=[tick_text(v) for v in ticks],
             ),
         ),
         selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0)),
     )  # fmt: skip
+
+
+def _log_color_ticks(scale) -> np.ndarray:
+    """Round loss values spread evenly in colour on a log1p scale, distinct once rounded."""
+    values = scale.value_at(np.linspace(0, 1, 6))
+    rounded = [float(f"{v:.2g}") for v in values]
+    return np.array(sorted(set(rounded)))
 
 
 def _play_buttons() -> dict:
