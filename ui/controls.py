@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from i18n import N_, _
 from optimizers import OPTIMIZERS, make_optimizer, schedules
 from surfaces import ExpressionError, Surface, get_surface, list_surfaces
 from ui import url
@@ -78,7 +79,7 @@ def slider(label: str, key: str, low: float, high: float, default: float, step=N
     )  # fmt: skip
 
 
-def number(label: str, key: str, low: float, high: float, default: float, **kw):
+def number_input(label: str, key: str, low: float, high: float, default: float, **kw):
     """A number box over [low, high] (integers when all of low, high and default are)."""
     integer = all(isinstance(v, int) for v in (low, high, default))
     kind = int if integer else float
@@ -211,7 +212,7 @@ def log_slider(
 
 
 def surface_title(key: str) -> str:
-    return "your own formula (type it)" if key == CUSTOM else get_surface(key).title
+    return _("your own formula (type it)") if key == CUSTOM else _(get_surface(key).title)
 
 
 def surface_picker(
@@ -229,7 +230,7 @@ def surface_picker(
     ``reset`` (a start point, say) back to their defaults, which follow the new surface.
     """
     options = list(keys or list_surfaces()) + ([CUSTOM] if allow_formula else [])
-    picked = choice("Surface", key, options, default, labels=surface_title,
+    picked = choice(_("Surface"), key, options, default, labels=surface_title,
                     on_change=forget, args=(tuple(reset),))  # fmt: skip
     if picked == CUSTOM:
         return _formula_surface(key)
@@ -237,10 +238,10 @@ def surface_picker(
     for param in get_surface(picked).params.values():
         widget_key = f"{key}_{param.name}"
         if param.log:
-            value = log_slider(param.label, widget_key, low=param.low, high=param.high,
+            value = log_slider(_(param.label), widget_key, low=param.low, high=param.high,
                                default=param.default)  # fmt: skip
         else:
-            value = slider(param.label, widget_key, float(param.low), float(param.high),
+            value = slider(_(param.label), widget_key, float(param.low), float(param.high),
                            float(param.default))  # fmt: skip
         values.append((param.name, float(value)))
     return get_surface(picked, **dict(values)), SurfaceSpec(picked, tuple(values))
@@ -248,15 +249,17 @@ def surface_picker(
 
 def _formula_surface(key: str) -> tuple[Surface, SurfaceSpec]:
     formula = text(
-        "Formula in x and y", f"{key}_formula", DEFAULT_FORMULA, max_chars=MAX_FORMULA,
-        help="Operators + − * / ** (or ^), numbers, x, y, pi, e and functions such as sin, cos, "
-        "exp, log, sqrt, abs, tanh, sigmoid. Example: sin(x)*cos(y) + 0.1*(x**2 + y**2)",
+        _("Formula in x and y"), f"{key}_formula", DEFAULT_FORMULA, max_chars=MAX_FORMULA,
+        help=_("Operators + − * / ** (or ^), numbers, x, y, pi, e and functions such as sin, "
+               "cos, exp, log, sqrt, abs, tanh, sigmoid. "
+               "Example: sin(x)*cos(y) + 0.1*(x**2 + y**2)"),
     )  # fmt: skip
     last_good = st.session_state.get(f"_{key}_last_good", DEFAULT_FORMULA)
     try:
         surface = formula_surface(formula)
     except ExpressionError as error:
-        st.error(f"{error}. Still showing: `{last_good}`", icon="✏️")
+        st.error(_("{error}. Still showing: `{formula}`").format(error=error, formula=last_good),
+                 icon="✏️")  # fmt: skip
         formula, surface = last_good, formula_surface(last_good)
     st.session_state[f"_{key}_last_good"] = formula
     return surface, SurfaceSpec(CUSTOM, (), formula)
@@ -272,8 +275,9 @@ def start_inputs(key: str, surface: Surface) -> tuple[float, float]:
         (left, right), "xy", surface.domain, surface.default_start, strict=True
     ):
         with column:
-            point.append(number(
-                f"start {labels['xy'.index(axis)]}", f"{key}_{axis}", float(low), float(high),
+            point.append(number_input(
+                _("start {axis}").format(axis=labels["xy".index(axis)]), f"{key}_{axis}",
+                float(low), float(high),
                 float(default), format="%.4g", step=_step(high - low),
             ))  # fmt: skip
     return float(point[0]), float(point[1])
@@ -295,31 +299,31 @@ CHOICES: dict[str, list[Any]] = {
     "beta2": [0.9, 0.99, 0.995, 0.999, 0.9999],
 }
 LABELS = {
-    "momentum": "momentum λ",
-    "dampening": "dampening τ",
-    "weight_decay": "weight decay (L2) λ",
-    "nesterov": "Nesterov look-ahead",
-    "lr_decay": "learning-rate decay",
-    "initial_accumulator_value": "initial Σg²",
-    "eps": "ε (guards 1/σ)",
-    "alpha": "α (average of g²)",
-    "centered": "centered",
-    "amsgrad": "AMSGrad",
-    "convention": "σ convention",
-    "beta1": "β₁ (average of g)",
-    "beta2": "β₂ (average of g²)",
+    "momentum": N_("momentum λ"),
+    "dampening": N_("dampening τ"),
+    "weight_decay": N_("weight decay (L2) λ"),
+    "nesterov": N_("Nesterov look-ahead"),
+    "lr_decay": N_("learning-rate decay"),
+    "initial_accumulator_value": N_("initial Σg²"),
+    "eps": N_("ε (guards 1/σ)"),
+    "alpha": N_("α (average of g²)"),
+    "centered": N_("centered"),
+    "amsgrad": N_("AMSGrad"),
+    "convention": N_("σ convention"),
+    "beta1": N_("β₁ (average of g)"),
+    "beta2": N_("β₂ (average of g²)"),
 }
 HELP = {
-    "momentum": "How much of the previous movement is kept (0 = plain gradient descent).",
-    "dampening": "torch's dampening: scales the new gradient added to the momentum buffer.",
-    "weight_decay": "Adds λθ to the gradient (AdamW: shrinks θ by ηλ each step instead).",
-    "lr_decay": "Adagrad's η / (1 + t·decay).",
-    "initial_accumulator_value": "Adagrad's starting sum of squared gradients.",
-    "eps": "Added to σ so that a zero gradient never divides by zero.",
-    "convention": "pytorch: torch.optim's formula; lecture: the formula on the lecture's slides",
-    "nesterov": "Evaluate the momentum step's look-ahead (torch's nesterov=True).",
-    "centered": "Divide by the variance of g instead of its second moment.",
-    "amsgrad": "Use the running maximum of v, so the step never grows back.",
+    "momentum": N_("How much of the previous movement is kept (0 = plain gradient descent)."),
+    "dampening": N_("torch's dampening: scales the new gradient added to the momentum buffer."),
+    "weight_decay": N_("Adds λθ to the gradient (AdamW: shrinks θ by ηλ each step instead)."),
+    "lr_decay": N_("Adagrad's η / (1 + t·decay)."),
+    "initial_accumulator_value": N_("Adagrad's starting sum of squared gradients."),
+    "eps": N_("Added to σ so that a zero gradient never divides by zero."),
+    "convention": N_("pytorch: torch.optim's formula; lecture: the formula on the slides"),
+    "nesterov": N_("Evaluate the momentum step's look-ahead (torch's nesterov=True)."),
+    "centered": N_("Divide by the variance of g instead of its second moment."),
+    "amsgrad": N_("Use the running maximum of v, so the step never grows back."),
 }
 PRIMARY = ("momentum",)
 
@@ -338,14 +342,14 @@ def optimizer_picker(
     The learning rate and the main hyperparameter are on show; the rest and the schedule sit in a
     popover, whose label says when anything in it differs from the defaults.
     """
-    name = choice("Optimizer", f"{key}_opt", names, default, on_change=_reset_settings,
+    name = choice(_("Optimizer"), f"{key}_opt", names, default, on_change=_reset_settings,
                   args=(key,))  # fmt: skip
     defaults = {k: v for k, v in make_optimizer(name).hyper.items() if k != "lr"}
-    rate = log_slider("learning rate η", f"{key}_lr", low=lr_range[0], high=lr_range[1],
+    rate = log_slider(_("learning rate η"), f"{key}_lr", low=lr_range[0], high=lr_range[1],
                       default=lr)  # fmt: skip
     hyper = {field: _hyper_widget(field, defaults[field], f"{key}_{field}")
              for field in PRIMARY if field in defaults}  # fmt: skip
-    with st.popover("more settings", width="stretch"):
+    with st.popover(_("more settings"), width="stretch"):
         for field, value in defaults.items():
             if field not in hyper:
                 hyper[field] = _hyper_widget(field, value, f"{key}_{field}")
@@ -354,7 +358,7 @@ def optimizer_picker(
     try:
         spec.build()
     except ValueError as error:  # a combination the optimizer refuses, e.g. lecture + Nesterov
-        st.error(f"{error}. Using {name}'s defaults.", icon="⚙️")
+        st.error(_("{error}. Using {name}'s defaults.").format(error=error, name=name), icon="⚙️")
         spec = RunSpec(name, float(rate), tuple(defaults.items()))
     return spec
 
@@ -374,7 +378,8 @@ def _reset_settings(key: str) -> None:
 
 
 def _hyper_widget(field: str, default: Any, key: str) -> Any:
-    label, help = LABELS.get(field, field), HELP.get(field)
+    label = _(LABELS.get(field, field))
+    help = _(HELP[field]) if field in HELP else None
     if isinstance(default, bool):
         return checkbox(label, key, default, help=help)
     if field == "convention":
@@ -386,7 +391,7 @@ def _hyper_widget(field: str, default: Any, key: str) -> Any:
         return slider(label, key, 0.0, 1.0, float(default), 0.05, help=help)
     if field == "betas":
         return tuple(
-            stepped(LABELS[part], f"{key}{i + 1}", CHOICES[part], beta)
+            stepped(_(LABELS[part]), f"{key}{i + 1}", CHOICES[part], beta)
             for i, (part, beta) in enumerate(zip(("beta1", "beta2"), default, strict=True))
         )
     return stepped(label, key, CHOICES[field], default, help=help)
@@ -397,27 +402,27 @@ def schedule_picker(key: str, *, steps: int) -> tuple[str, tuple[tuple[str, Any]
 
     Step-count defaults follow the run's length, so a schedule fits the run out of the box.
     """
-    name = choice("schedule", key, list(schedules.SCHEDULES), "constant", labels=schedule_title)
+    name = choice(_("schedule"), key, list(schedules.SCHEDULES), "constant", labels=schedule_title)
     values = []
     for param in schedules.schedule_params(name):
         if param.name in ("lr", "max_lr", "factor"):
             continue  # η is the run's learning rate (noam's factor is scaled to peak at η)
         widget_key = f"{key}_{param.name}"
-        label = param.name.replace("_", " ")
+        label = _(param.name.replace("_", " "))
         if param.choices:
             value = choice(label, widget_key, list(param.choices), param.default)
         elif param.integer:
-            value = number(label, widget_key, int(param.low), int(param.high),
+            value = number_input(label, widget_key, int(param.low), int(param.high),
                            _step_default(param.name, steps, param.default))  # fmt: skip
         else:
-            value = number(label, widget_key, float(param.low), float(param.high),
+            value = number_input(label, widget_key, float(param.low), float(param.high),
                            float(param.default), format="%.4g")  # fmt: skip
         values.append((param.name, value))
     return name, tuple(values)
 
 
 def schedule_title(name: str) -> str:
-    return name.replace("_", " ")
+    return _(name.replace("_", " "))
 
 
 def _step_default(name: str, steps: int, fallback: float) -> int:

@@ -6,6 +6,7 @@ from typing import Any
 
 import streamlit as st
 
+from i18n import _
 from ui import url
 
 CHART_CONFIG = {"displaylogo": False, "scrollZoom": False}
@@ -19,9 +20,9 @@ def chart(figure: Any, *, where: Any = None, **kwargs: Any) -> Any:
 
 def share_box() -> None:
     """The view as a link, in an expander at the end of the page."""
-    with st.expander("🔗 Share this view"):
+    with st.expander(_("🔗 Share this view")):
         st.caption(
-            "The address bar always holds this link: whoever opens it sees exactly this view, "
-            "seed included."
-        )
+            _("The address bar always holds this link: whoever opens it sees exactly this view, "
+              "seed included.")
+        )  # fmt: skip
         url.share_link()

@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from i18n import _
 from ui.specs import url_value
 
 # Parameters that are not controls: the preset a link came from and the language of the page.
@@ -129,7 +130,7 @@ def show(key: str, value: Any, default: Any) -> None:
 
 
 def _query(state: _State) -> dict[str, list[str]]:
-    query = {key: text for key, (text, _) in state.shown.items() if text is not None}
+    query = {key: text for key, (text, _owner) in state.shown.items() if text is not None}
     current = _incoming()
     if LANGUAGE in current:
         query[LANGUAGE] = current[LANGUAGE]
@@ -168,11 +169,12 @@ def end_run() -> None:
         refused = state.refused + unused
         if refused:
             shown = ", ".join(f"`{item}`" for item in refused[:12])
+            more = " …" if len(refused) > 12 else ""
             state.slot.warning(
-                "Some settings in the link were not valid here and were ignored (defaults used "
-                f"instead): {shown}{' …' if len(refused) > 12 else ''}",
+                _("Some settings in the link were not valid here and were ignored (defaults used "
+                  "instead): {settings}").format(settings=shown + more),
                 icon="⚠️",
-            )
+            )  # fmt: skip
         state.opened = {k: v for k, v in _query(state).items() if k not in KNOWN}
     state.seeds = None
     if state.note is not None and preset_holds():

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from i18n import N_, _
 from optimizers import Trajectory
 from surfaces import Surface
 from surfaces.minima import locate_minima
@@ -15,13 +16,14 @@ from ui import url
 from ui.cache import run_simulations, surface_background
 from ui.controls import (
     choice,
-    number,
+    number_input,
     optimizer_picker,
     slider,
     start_inputs,
     stepped,
     surface_picker,
 )
+from ui.format import DASH, number
 from ui.layout import chart, share_box
 from ui.presets import Preset, preset_links, preset_note
 from ui.specs import RunSpec, SurfaceSpec
@@ -35,7 +37,7 @@ DEFAULT_RUNS = (
     ("rmsprop", 0.01), ("adagrad", 0.5), ("nesterov", 0.001),
 )  # fmt: skip
 CHART = "playground_chart"
-VIEWS = {"2d": "🗺️ 2-D view, animated", "3d": "🏔️ 3-D surface"}
+VIEWS = {"2d": N_("🗺️ 2-D view, animated"), "3d": N_("🏔️ 3-D surface")}
 TOLERANCES = (1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1)
 
 PRESETS = {
@@ -86,7 +88,7 @@ class Setup(NamedTuple):
 
 
 def page() -> None:
-    st.title("🎢 Optimizer playground")
+    st.title(_("🎢 Optimizer playground"))
     preset_note(PRESETS)
     setup = sidebar()
     race(setup)
@@ -94,21 +96,21 @@ def page() -> None:
 
 def sidebar() -> Setup:
     with st.sidebar:
-        st.subheader("Surface")
+        st.subheader(_("Surface"))
         surface, spec = surface_picker("surface", default="rosenbrock",
                                        reset=("start_x", "start_y"))  # fmt: skip
-        with st.expander("formula", expanded=False):
+        with st.expander(_("formula"), expanded=False):
             st.latex(surface.latex)
         start = start_inputs("start", surface)
-        runs = slider("number of runs", "runs", 1, MAX_RUNS, 3)
-        steps = slider("steps", "steps", 10, 3000, 500, 10)
+        runs = slider(_("number of runs"), "runs", 1, MAX_RUNS, 3)
+        steps = slider(_("steps"), "steps", 10, 3000, 500, 10)
         batch_size, seed = None, 0
         if hasattr(surface, "n_samples"):
             n = surface.n_samples
-            batch_size = slider("batch size", "batch", 1, n, n)
-            seed = int(number("seed", "seed", 0, 10_000, 0))
+            batch_size = slider(_("batch size"), "batch", 1, n, n)
+            seed = int(number_input(_("seed"), "seed", 0, 10_000, 0))
             batch_size = None if batch_size == n else batch_size
-        st.subheader("Presets")
+        st.subheader(_("Presets"))
         preset_links(PRESETS)
     return Setup(surface, spec, start, runs, steps, batch_size, seed)
 
@@ -129,7 +131,8 @@ def run_cards(count: int, steps: int) -> list[RunSpec]:
         for index, column in zip(range(row, min(row + 2, count)), st.columns(2), strict=False):
             with column, st.container(border=True):
                 dot = f"<span style='color:{run_color(index)};font-size:1.3em'>●</span>"
-                st.markdown(f"{dot} **run {index + 1}**", unsafe_allow_html=True)
+                title = _("run {n}").format(n=index + 1)
+                st.markdown(f"{dot} **{title}**", unsafe_allow_html=True)
                 name, lr = DEFAULT_RUNS[index]
                 specs.append(optimizer_picker(f"r{index}", default=name, lr=lr, steps=steps))
     return specs
@@ -159,18 +162,19 @@ def race(setup: Setup) -> None:
     with view_column:
         # A segmented control, not st.tabs: only the chosen view is built, and re-rendering
         # tabs on every change cost the browser ~90 ms here.
-        view = choice("view", "view", list(VIEWS), "2d", labels=VIEWS.get, widget="segmented",
+        view = choice(_("view"), "view", list(VIEWS), "2d", labels=lambda v: _(VIEWS[v]),
+                      widget="segmented",
                       label_visibility="collapsed")  # fmt: skip
         if view == "2d":
             figure = trajectory_figure(setup.surface, labelled, minima=minima,
                                        background=surface_background(setup.spec))  # fmt: skip
             chart(figure, key=CHART, on_select=pick_start, selection_mode="points")
-            st.caption("▶ Play animates every run; drag the scrubber to any step. "
-                       "Click anywhere on the surface to start there.")  # fmt: skip
+            st.caption(_("▶ Play animates every run; drag the scrubber to any step. "
+                         "Click anywhere on the surface to start there."))  # fmt: skip
         else:
             chart(surface_3d_figure(setup.surface, labelled, height=560))
     curves_slot = st.empty()
-    tolerance = stepped('tolerance for "reached the minimum"', "tolerance", TOLERANCES, 1e-4)
+    tolerance = stepped(_('tolerance for "reached the minimum"'), "tolerance", TOLERANCES, 1e-4)
     st.table(summary(setup.surface, minima, specs, runs, tolerance))
     share_box()
     # Filled last, so the browser draws the main chart before the curves even arrive
@@ -184,8 +188,8 @@ def step_curves(surface: Surface, minima, labelled: list[tuple[str, Trajectory]]
     title, losses, log_loss = loss_series([(n, r.losses) for n, r in labelled], floor)
     curves = [
         (title, losses),
-        ("gradient norm ‖g‖", [(name, np.hypot(*run.grads.T)) for name, run in labelled]),
-        ("learning rate η", [(name, run.lrs) for name, run in labelled]),
+        (_("gradient norm ‖g‖"), [(name, np.hypot(*run.grads.T)) for name, run in labelled]),
+        (_("learning rate η"), [(name, run.lrs) for name, run in labelled]),
     ]
     return step_curves_figure(curves, log_y=[log_loss, True, True], height=300)
 
@@ -205,20 +209,25 @@ def summary(surface: Surface, minima, specs: list[RunSpec], runs: list[Trajector
     floor = lowest(surface, minima)
     columns = {}
     for index, (spec, run) in enumerate(zip(specs, runs, strict=True)):
-        reached = "—"
+        reached = DASH
         if floor is not None:
             below = np.flatnonzero(run.losses <= floor + tol)
-            reached = str(below[0]) if below.size else "not yet"
+            reached = str(below[0]) if below.size else _("not yet")
         distance = np.min(np.hypot(*(points - run.points[-1]).T)) if len(points) else None
-        columns[f"run {index + 1}"] = {
-            "optimizer": spec.label,
-            "final loss": f"{run.losses[-1]:.4g}",
-            "to nearest minimum": "—" if distance is None else f"{distance:.4g}",
-            f"loss ≤ min + {tol:g} at step": reached,
-            "status": "stable" if run.diverged_at is None
-            else f"diverged at step {run.diverged_at}",
-        }  # fmt: skip
+        columns[_("run {n}").format(n=index + 1)] = {
+            _("optimizer"): spec.label,
+            _("final loss"): number(run.losses[-1]),
+            _("to nearest minimum"): number(distance),
+            _("loss ≤ min + {tol} at step").format(tol=f"{tol:g}"): reached,
+            _("status"): status(run),
+        }
     return pd.DataFrame(columns)
+
+
+def status(run: Trajectory) -> str:
+    if run.diverged_at is not None:
+        return _("diverged at step {step}").format(step=run.diverged_at)
+    return _("stable")
 
 
 if __name__ == "__main__":

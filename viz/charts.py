@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from i18n import _
 from viz.background import grid
 from viz.theme import base_layout, log_axis, run_color, run_dash
 from viz.trajectory import PathLike, SurfaceLike
@@ -34,7 +35,7 @@ def surface_3d_figure(
         go.Surface(
             x=xs, y=ys, z=z, colorscale=colorscale, showscale=False, opacity=0.92,
             contours=dict(z=dict(show=True, usecolormap=True, project_z=True)),
-            hovertemplate="(%{x:.4g}, %{y:.4g})<br>loss %{z:.5g}<extra></extra>",
+            hovertemplate="(%{x:.4g}, %{y:.4g})<br>" + _("loss") + " %{z:.5g}<extra></extra>",
         )
     )  # fmt: skip
     lift = 0.01 * (ceiling - float(finite.min())) if finite.size else 0.0
@@ -54,7 +55,7 @@ def surface_3d_figure(
         scene=dict(
             xaxis=dict(title=surface.axis_labels[0], range=[x0, x1]),
             yaxis=dict(title=surface.axis_labels[1], range=[y0, y1]),
-            zaxis=dict(title="loss"),
+            zaxis=dict(title=_("loss")),
             aspectmode="manual",
             aspectratio=dict(x=1, y=1, z=0.6),
         ),
@@ -85,7 +86,7 @@ def step_curves_figure(
         suffix = "" if col == 0 else str(col + 1)
         start = col * (size + gap)
         x_axis = dict(
-            anchor=f"y{suffix}", title="step" if not stacked or col == panels - 1 else None
+            anchor=f"y{suffix}", title=_("step") if not stacked or col == panels - 1 else None
         )
         y_axis = dict(anchor=f"x{suffix}")
         if stacked:  # top to bottom, one step axis
@@ -133,9 +134,10 @@ def loss_series(
     losses = [np.asarray(values, dtype=float) for _, values in runs]
     finite = np.concatenate([v[np.isfinite(v)] for v in losses] or [np.zeros(0)])
     if floor is not None and finite.size and finite.min() >= floor - 1e-9 * max(1.0, abs(floor)):
-        gaps = [(name, v - floor) for (name, _), v in zip(runs, losses, strict=True)]
-        title = "loss" if floor == 0 else f"loss − L* (L* = {floor:.4g})"
+        gaps = [(name, v - floor) for (name, _values), v in zip(runs, losses, strict=True)]
+        gap = _("loss − L* (L* = {floor})").format(floor=f"{floor:.4g}")
+        title = _("loss") if floor == 0 else gap
         return title, gaps, True
     if finite.size and finite.min() > 0:
-        return "loss", list(runs), True
-    return "loss", list(runs), False
+        return _("loss"), list(runs), True
+    return _("loss"), list(runs), False

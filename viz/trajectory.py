@@ -12,6 +12,7 @@ from typing import NamedTuple, Protocol
 import numpy as np
 import plotly.graph_objects as go
 
+from i18n import _
 from viz.background import Domain, color_scale_for, grid, png_data_uri, surface_png
 from viz.theme import base_layout, nice_ticks, run_color, tick_text
 
@@ -203,10 +204,10 @@ def _faint_path(index: int, name: str, run: PathLike) -> go.Scatter:
 def _minima(minima: Sequence[tuple[float, float]], legend: bool) -> go.Scatter:
     mx, my = np.asarray(minima, dtype=float).reshape(-1, 2).T
     return go.Scatter(
-        x=mx, y=my, mode="markers", name="known minima", showlegend=legend,
+        x=mx, y=my, mode="markers", name=_("known minima"), showlegend=legend,
         legendgroup="minima", meta=dict(role="minima"),
         marker=dict(symbol="star", size=11, color="white", line=dict(color="black", width=1)),
-        hovertemplate="minimum (%{x:.4g}, %{y:.4g})<extra></extra>",
+        hovertemplate=_("minimum") + " (%{x:.4g}, %{y:.4g})<extra></extra>",
     )  # fmt: skip
 
 
@@ -215,7 +216,9 @@ def _moving_traces(
 ) -> list[go.Scatter]:
     """The comet tail and the marker of one run, as they are at the last step."""
     tail_x, tail_y, marker = _moving_state(np.asarray(run.points), steps, len(steps) - 1)
-    label = name if run.diverged_at is None else f"{name} — diverged at step {run.diverged_at}"
+    label = name
+    if run.diverged_at is not None:
+        label = _("{run} — diverged at step {step}").format(run=name, step=run.diverged_at)
     return [
         go.Scatter(
             x=tail_x, y=tail_y, mode="lines", legendgroup=str(index), showlegend=False,
@@ -260,14 +263,14 @@ def _pick_grid(surface: SurfaceLike, scale, colorscale: str, right: float = 1.0)
         values = np.asarray(surface.f(gx, gy), dtype=float)
     ticks = nice_ticks(scale.low, scale.high) if not scale.log else _log_color_ticks(scale)
     return go.Scatter(
-        x=gx, y=gy, mode="markers", name="pick a start", showlegend=False,
+        x=gx, y=gy, mode="markers", name=_("pick a start"), showlegend=False,
         customdata=values, meta=dict(role="pick"),
-        hovertemplate="(%{x:.4g}, %{y:.4g})<br>loss %{customdata:.5g}<extra></extra>",
+        hovertemplate="(%{x:.4g}, %{y:.4g})<br>" + _("loss") + " %{customdata:.5g}<extra></extra>",
         marker=dict(
             size=14, opacity=0, color=scale(values), cmin=0, cmax=1, colorscale=colorscale,
             showscale=True,
             colorbar=dict(
-                title=dict(text="loss", side="right"), thickness=12, len=0.85, x=right + 0.01,
+                title=dict(text=_("loss"), side="right"), thickness=12, len=0.85, x=right + 0.01,
                 tickvals=scale(ticks), ticktext=[tick_text(v) for v in ticks],
             ),
         ),
@@ -294,8 +297,8 @@ def _play_buttons() -> dict:
         type="buttons", direction="left", x=0, y=0, xanchor="left", yanchor="top",
         pad=dict(t=45, r=10), showactive=False,
         buttons=[
-            dict(label="▶ Play", method="animate", args=[None, play]),
-            dict(label="❚❚ Pause", method="animate", args=[[None], pause]),
+            dict(label=_("▶ Play"), method="animate", args=[None, play]),
+            dict(label=_("❚❚ Pause"), method="animate", args=[[None], pause]),
         ],
     )  # fmt: skip
 
@@ -304,7 +307,8 @@ def _scrubber(steps: np.ndarray, step_label: Callable[[int], str] = str) -> dict
     stops = steps[frame_steps(len(steps), SCRUBBER_STOPS)]  # evenly spread, first and last kept
     return dict(
         active=len(stops) - 1, x=0.24, len=0.76, y=0, yanchor="top", pad=dict(t=50),
-        currentvalue=dict(prefix="step ", xanchor="right", font=dict(size=13, color="#bbbbbb")),
+        currentvalue=dict(prefix=_("step") + " ", xanchor="right",
+                          font=dict(size=13, color="#bbbbbb")),
         font=dict(color="rgba(0,0,0,0)"), ticklen=0, minorticklen=0,
         steps=[
             dict(
