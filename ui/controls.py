@@ -349,6 +349,7 @@ def optimizer_picker(
                       default=lr)  # fmt: skip
     hyper = {field: _hyper_widget(field, defaults[field], f"{key}_{field}")
              for field in PRIMARY if field in defaults}  # fmt: skip
+    refused = st.empty()  # above the popover, which would cover it when open
     with st.popover(_("more settings"), width="stretch"):
         for field, value in defaults.items():
             if field not in hyper:
@@ -358,7 +359,8 @@ def optimizer_picker(
     try:
         spec.build()
     except ValueError as error:  # a combination the optimizer refuses, e.g. lecture + Nesterov
-        st.error(_("{error}. Using {name}'s defaults.").format(error=error, name=name), icon="⚙️")
+        refused.error(_("{error}. Using {name}'s defaults.").format(error=error, name=name),
+                      icon="⚙️")  # fmt: skip
         spec = RunSpec(name, float(rate), tuple(defaults.items()))
     return spec
 
