@@ -35,16 +35,23 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+# Server log lines that mean a defect, whatever page the browser was on.
+LOG_DEFECTS = ("Traceback", "WARNING", "ERROR")
+
+
 @pytest.fixture(scope="session")
-def app_url() -> Iterator[str]:
-    """`streamlit run app.py` on a free port, healthy before the first test uses it."""
+def app_url(tmp_path_factory) -> Iterator[str]:
+    """`streamlit run app.py` on a free port, healthy before the first test uses it; when the
+    session ends, its log must hold no traceback and no warning (a widget set two ways, say)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (the README says how)")
     port = _free_port()
+    log_path = tmp_path_factory.mktemp("server") / "streamlit.log"
+    log = log_path.open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
@@ -63,6 +70,10 @@ def app_url() -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=10)
+        log.close()
+    defects = [line for line in log_path.read_text().splitlines() if any(
+        word in line for word in LOG_DEFECTS)]  # fmt: skip
+    assert not defects, f"the server logged ({log_path}):\n" + "\n".join(defects[:20])
 
 
 @pytest.fixture(scope="session")
