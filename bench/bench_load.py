@@ -1,0 +1,359 @@
+"""A class opening the app at once, in Streamlit's own protocol, without a browser.
+
+Each user is a fresh tab (bench/streamlit_client.py): index.html, health and host-config, the
+websocket, one ``rerun_script``, ForwardMsgs until ``script_finished``. Figures: page loads per
+second, p50/p95 seconds per load with N users at once (one link for all, and a new link each),
+server CPU seconds per load and RSS per process (from /proc), bytes received per load. Ratios are
+against N = 1 on the same server; ``--replicas 0,2`` runs everything on each setup in turn (0: one
+``streamlit run`` process; n: scripts/serve.sh with n replicas behind nginx) and compares p95s
+with the first setup's.
+
+    python -m bench.bench_load                                 # load: N = 1, 10, 40
+    python -m bench.bench_load --replicas 0,2 --scenario load,first-visit
+    python -m bench.bench_load --scenario hostile              # one user opens a hostile link
+    python -m bench.bench_load --scenario memory --links 300   # RSS after many distinct links
+    python -m bench.bench_load --scenario pages                # every page once, RSS vs 690 MB
+    python -m bench.bench_load --url http://127.0.0.1:8501 --page adaptive --query steps=200
+
+Traffic goes to 127.0.0.1 only. Every load has a deadline (--timeout) and every scenario a fixed
+number of loads or a fixed duration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import math
+import time
+from collections.abc import Iterator
+from urllib.parse import parse_qsl, urlencode
+
+import numpy as np
+
+from bench.streamlit_client import PageLoad, Processes, Server, listener, load_page, loopback, serve
+
+# A formula that froze the whole server once; "surface" takes the select box's label.
+HOSTILE = "surface=your own formula (type it)&surface_formula=x+exp(exp(exp(20)))"
+# A new playground link each time: run 1's learning rate (values its slider offers) × the start.
+PLAYGROUND_VARY = {
+    "r0_lr": ["0.0001", "0.00015", "0.0002", "0.0003", "0.0005", "0.0007", "0.001"],
+    "start_x": [f"{-1.2 - 0.005 * i:.3f}" for i in range(60)],
+}
+CLOUD_MEMORY = 690e6  # Streamlit Community Cloud's smallest tier
+IDLE = 5.0  # percent of a core: a server at rest
+
+
+class Links:
+    """One page's links: the same one for everyone, or one never opened before each time."""
+
+    def __init__(self, page: str, query: str, vary: dict[str, list[str]]) -> None:
+        self.page, self.same = page, query
+        self._fresh = itertools.product(*vary.values())
+        self._keys = list(vary)
+
+    def fresh(self) -> str:
+        try:
+            values = next(self._fresh)
+        except StopIteration:
+            raise SystemExit("more distinct links asked for than --vary gives") from None
+        return urlencode(dict(parse_qsl(self.same)) | dict(zip(self._keys, values, strict=True)))
+
+
+class Meter:
+    """Server CPU, wall clock and this client's own CPU (it shares the cores) over a stretch."""
+
+    def __init__(self, processes: Processes) -> None:
+        self.processes = processes
+        self.cpu = processes.cpu_seconds()
+        self.wall = time.monotonic()
+        self.client = time.process_time()
+
+    def percent(self) -> float:
+        """Server CPU since the start, in percent of one core."""
+        return 100 * (self.processes.cpu_seconds() - self.cpu) / (time.monotonic() - self.wall)
+
+
+def summary(loads: list[PageLoad], meter: Meter) -> dict[str, float]:
+    seconds = [load.seconds for load in loads]
+    wall = time.monotonic() - meter.wall
+    return {
+        "loads": len(loads),
+        "per_s": len(loads) / wall,
+        "p50": float(np.percentile(seconds, 50)),
+        "p95": float(np.percentile(seconds, 95)),
+        "cpu": (meter.processes.cpu_seconds() - meter.cpu) / len(loads),
+        "client": (time.process_time() - meter.client) / len(loads),
+        "mb": np.mean([load.received for load in loads]) / 1e6,
+        "failed": sum(not load.finished or load.error is not None for load in loads),
+        "alerts": sum(bool(load.alerts) for load in loads),
+    }
+
+
+HEADER = (
+    f"{'':22s} {'loads':>5s} {'loads/s':>7s} {'p50 s':>6s} {'p95 s':>6s} {'CPU s/load':>10s} "
+    f"{'client':>6s} {'MB/load':>7s} {'failed':>6s} {'alerts':>6s}  RSS MB per process"
+)
+
+
+def row(label: str, figures: dict[str, float], processes: Processes) -> str:
+    return (
+        f"{label:22s} {figures['loads']:5.0f} {figures['per_s']:7.2f} {figures['p50']:6.2f} "
+        f"{figures['p95']:6.2f} {figures['cpu']:10.3f} {figures['client']:6.3f} "
+        f"{figures['mb']:7.2f} {figures['failed']:6.0f} {figures['alerts']:6.0f}  {rss(processes)}"
+    )
+
+
+def rss(processes: Processes) -> str:
+    sizes = sorted(processes.rss().items(), key=lambda item: -item[1])
+    large = [f"{name.split()[1]} {size / 1e6:.0f}" for name, size in sizes if size > 20e6]
+    return ", ".join(large) + f" (all {sum(size for _, size in sizes) / 1e6:.0f})"
+
+
+async def at_once(server: Server, page: str, queries: list[str], **options) -> list[PageLoad]:
+    """Every user opens their link at the same moment, as a class does when the link is posted."""
+    return await asyncio.gather(*(load_page(server.url, page, q, **options) for q in queries))
+
+
+def first_problem(loads: list[PageLoad]) -> str | None:
+    bad = next((load for load in loads if load.error or load.alerts), None)
+    return None if bad is None else (bad.error or bad.alerts[0])[:160]
+
+
+# ---- Scenarios -----------------------------------------------------------------------------------
+
+
+async def load(server: Server, links: Links, args) -> dict[str, float]:
+    """N users at once, one link for all and a new link each: p95 at each N, vs N = 1."""
+    print(HEADER)
+    p95 = {}
+    for kind in ("same", "distinct"):
+        for n in args.sizes:
+            meter, loads = Meter(server.processes), []
+            for _ in range(math.ceil(args.samples / n)):
+                queries = [links.same] * n if kind == "same" else [links.fresh() for _ in range(n)]
+                loads += await at_once(server, links.page, queries, timeout=args.timeout)
+            figures = summary(loads, meter)
+            p95[f"{kind} N={n}"] = figures["p95"]
+            print(row(f"{kind} link, N={n}", figures, server.processes))
+            if problem := first_problem(loads):
+                print(f"  first problem: {problem}")
+        low, high = min(args.sizes), max(args.sizes)
+        ratio = p95[f"{kind} N={high}"] / p95[f"{kind} N={low}"]
+        print(f"  {kind} link: p95 at N={high} is {ratio:.1f}× p95 at N={low}")
+    return p95
+
+
+async def first_visit(server: Server, links: Links, args) -> dict[str, float]:
+    """N first visits at once: each tab also fetches the static files (nothing cached)."""
+    n = max(args.sizes)
+    meter = Meter(server.processes)
+    loads = await at_once(server, links.page, [links.same] * n, assets=True, timeout=args.timeout)
+    figures = summary(loads, meter)
+    print(HEADER)
+    print(row(f"first visits, N={n}", figures, server.processes))
+    gzipped = np.mean([load.gzipped for load in loads])
+    print(f"  {gzipped:.0f} files per visit came gzip-compressed")
+    if problem := first_problem(loads):
+        print(f"  first problem: {problem}")
+    return {f"first visit N={n}": figures["p95"]}
+
+
+async def hostile(server: Server, links: Links, args) -> dict[str, float]:
+    """Five users load a normal link in a loop; one opens a hostile link, gives up after
+    --stay seconds at most, and leaves. The five's p95 before, during and after; then
+    everyone leaves and the server must return to idle."""
+    records: list[tuple[float, PageLoad]] = []
+    stop = asyncio.Event()
+
+    async def user() -> None:
+        while not stop.is_set():
+            started = time.monotonic()
+            result = await load_page(server.url, links.page, links.same, timeout=args.timeout)
+            records.append((started, result))
+
+    users = [asyncio.create_task(user()) for _ in range(5)]
+    meters = [Meter(server.processes)]
+    await asyncio.sleep(args.phase)
+    meters.append(Meter(server.processes))
+    bad = await load_page(server.url, links.page, args.hostile, timeout=args.stay)
+    meters.append(Meter(server.processes))
+    await asyncio.sleep(args.phase)
+    meters.append(Meter(server.processes))
+    stop.set()
+    await asyncio.gather(*users)
+    rest = Meter(server.processes)
+    await asyncio.sleep(10)
+
+    print(
+        f"hostile user: {bad.seconds:.1f} s, finished {bad.finished}, shown: "
+        f"{(bad.error or (bad.alerts[0] if bad.alerts else 'the page'))[:140]}"
+    )
+    print(
+        f"{'5 users':10s} {'from s':>6s} {'loads':>5s} {'p95 s':>6s} {'failed':>6s} {'CPU %':>6s}"
+    )
+    p95 = {}
+    for name, begin, end in zip(("before", "during", "after"), meters, meters[1:], strict=False):
+        loads = [load for started, load in records if begin.wall <= started < end.wall]
+        cpu = 100 * (end.cpu - begin.cpu) / (end.wall - begin.wall)
+        p95[f"hostile {name}"] = (
+            float(np.percentile([x.seconds for x in loads], 95)) if loads else 0
+        )
+        failed = sum(not x.finished or x.error is not None for x in loads)
+        print(
+            f"{name:10s} {begin.wall - meters[0].wall:6.1f} {len(loads):5d} "
+            f"{p95[f'hostile {name}']:6.2f} {failed:6d} {cpu:6.0f}"
+        )
+    idle = rest.percent()
+    verdict = "idle" if idle < IDLE else "NOT idle"
+    print(f"everyone gone: server CPU {idle:.1f}% of a core over 10 s ({verdict})")
+    return p95 | {"idle CPU %": idle}
+
+
+async def memory(server: Server, links: Links, args) -> dict[str, float]:
+    """RSS while --links distinct links are opened, five users at a time: caches are bounded,
+    so RSS must level off."""
+    print(f"{'distinct links':>14s}  RSS MB per process")
+    print(f"{0:14d}  {rss(server.processes)}")
+    for opened in range(5, args.links + 5, 5):
+        await at_once(server, links.page, [links.fresh() for _ in range(5)], timeout=args.timeout)
+        if opened % 50 == 0 or opened >= args.links:
+            print(f"{opened:14d}  {rss(server.processes)}")
+    return {"RSS MB": max(server.processes.rss().values()) / 1e6}
+
+
+async def pages(server: Server, links: Links, args) -> dict[str, float]:
+    """Every page of the app once (read from its navigation), then the largest RSS against
+    Streamlit Community Cloud's smallest tier."""
+    home = await load_page(server.url, timeout=args.timeout)
+    print(f"{'page':18s} {'s':>6s} {'MB':>6s}  shown problem / RSS MB per process")
+    for path in home.pages or ("",):
+        result = await load_page(server.url, path, timeout=args.timeout)
+        shown = result.error or (result.alerts[0] if result.alerts else None)
+        print(
+            f"{path or '(home)':18s} {result.seconds:6.2f} {result.received / 1e6:6.2f}  "
+            f"{shown[:100] if shown else rss(server.processes)}"
+        )
+    largest = max(server.processes.rss().values())
+    verdict = "under" if largest < CLOUD_MEMORY else "OVER"
+    print(f"largest process: {largest / 1e6:.0f} MB, {verdict} {CLOUD_MEMORY / 1e6:.0f} MB")
+    return {"largest RSS MB": largest / 1e6}
+
+
+SCENARIOS = {
+    "load": load,
+    "first-visit": first_visit,
+    "hostile": hostile,
+    "memory": memory,
+    "pages": pages,
+}
+
+
+# ---- Running -------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def setup(replicas: int, args) -> Iterator[Server]:
+    """The server to measure: one started here, or the one at --url."""
+    if not args.url:
+        with serve(replicas) as server:
+            yield server
+        return
+    _, port = loopback(args.url)
+    yield Server(args.url.rstrip("/"), Processes(args.pid or [listener(port)]))
+
+
+async def run(server: Server, replicas: int, args) -> dict[str, float]:
+    links = Links(
+        args.page,
+        args.query,
+        dict(args.vary) or (PLAYGROUND_VARY if args.page == "playground" else {}),
+    )
+    # One load per replica (a new tab goes round robin): imports done, the same link cached.
+    warm = await at_once(server, links.page, [links.same] * max(1, replicas), timeout=120)
+    print(f"warm-up: {', '.join(f'{w.seconds:.1f} s' for w in warm)}; {first_problem(warm)}")
+    figures = {}
+    for name in args.scenario:
+        print(f"\n== {name}: {SCENARIOS[name].__doc__.splitlines()[0]}")
+        figures |= await SCENARIOS[name](server, links, args)
+    return figures
+
+
+def integers(text: str) -> list[int]:
+    return [int(n) for n in text.split(",")]
+
+
+def vary(text: str) -> tuple[str, list[str]]:
+    key, _, values = text.partition("=")
+    return key, values.split(",")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--scenario",
+        type=lambda s: s.split(","),
+        default=["load"],
+        help=f"comma list of {', '.join(SCENARIOS)}, or all",
+    )
+    parser.add_argument(
+        "--replicas",
+        type=integers,
+        default=[0],
+        help="setups to compare: 0 = one streamlit process, n = serve.sh",
+    )
+    parser.add_argument("--url", help="measure a running server on 127.0.0.1 instead")
+    parser.add_argument(
+        "--pid",
+        type=int,
+        action="append",
+        help="its process (default: the port's listener); descendants count too",
+    )
+    parser.add_argument("--page", default="playground", help="url path of the page")
+    parser.add_argument("--query", default="", help="query string of the link everyone opens")
+    parser.add_argument(
+        "--vary",
+        type=vary,
+        action="append",
+        default=[],
+        help="KEY=V1,V2,...: distinct links combine these (repeatable)",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=integers,
+        default=[1, 10, 40],
+        help="users at once",
+    )
+    parser.add_argument("--samples", type=int, default=20, help="loads per N, at least")
+    parser.add_argument("--timeout", type=float, default=60, help="seconds a user waits")
+    parser.add_argument("--hostile", default=HOSTILE, help="query string of the hostile link")
+    parser.add_argument("--phase", type=float, default=10, help="seconds before and after")
+    parser.add_argument("--stay", type=float, default=10, help="seconds the hostile user waits")
+    parser.add_argument("--links", type=int, default=300, help="distinct links for memory")
+    args = parser.parse_args()
+    if args.scenario == ["all"]:
+        args.scenario = list(SCENARIOS)
+    if unknown := set(args.scenario) - set(SCENARIOS):
+        parser.error(f"unknown scenario {', '.join(unknown)}")
+    setups = [0] if args.url else args.replicas
+
+    results = {}
+    for replicas in setups:
+        name = "url" if args.url else (f"serve.sh ×{replicas}" if replicas else "one process")
+        print(f"\n######## {name} — page /{args.page}?{args.query}")
+        with setup(replicas, args) as server:
+            results[name] = asyncio.run(run(server, replicas, args))
+    if len(results) > 1:
+        base, *others = results
+        print(f"\n== p95 against {base}")
+        for key, value in results[base].items():
+            ratios = ", ".join(
+                f"{other} {results[other][key]:.2f} ({results[other][key] / value:.2f}×)"
+                for other in others
+            )
+            print(f"{key:24s} {base} {value:.2f}; {ratios}")
+
+
+if __name__ == "__main__":
+    main()
