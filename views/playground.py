@@ -23,12 +23,14 @@ from ui.controls import (
     stepped,
     surface_picker,
 )
+from ui.export import export_menu
 from ui.format import DASH, number
 from ui.layout import chart, share_box
 from ui.presets import Preset, preset_links, preset_note
 from ui.specs import RunSpec, SurfaceSpec
 from viz import run_color, step_curves_figure, surface_3d_figure, trajectory_figure
 from viz.charts import loss_series
+from viz.export import GifPanel
 
 MAX_RUNS = 6
 # Run i starts as DEFAULT_RUNS[i]: together they show momentum and adaptivity on first load.
@@ -159,6 +161,7 @@ def race(setup: Setup) -> None:
         for i, (spec, run) in enumerate(zip(specs, runs, strict=True))
     ]
     minima = locate_minima(setup.surface)
+    background = surface_background(setup.spec)
     with view_column:
         # A segmented control, not st.tabs: only the chosen view is built, and re-rendering
         # tabs on every change cost the browser ~90 ms here.
@@ -167,12 +170,17 @@ def race(setup: Setup) -> None:
                       label_visibility="collapsed")  # fmt: skip
         if view == "2d":
             figure = trajectory_figure(setup.surface, labelled, minima=minima,
-                                       background=surface_background(setup.spec))  # fmt: skip
+                                       background=background)  # fmt: skip
             chart(figure, key=CHART, on_select=pick_start, selection_mode="points")
-            st.caption(_("▶ Play animates every run; drag the scrubber to any step. "
-                         "Click anywhere on the surface to start there."))  # fmt: skip
         else:
-            chart(surface_3d_figure(setup.surface, labelled, height=560))
+            figure = surface_3d_figure(setup.surface, labelled, height=560)
+            chart(figure)
+        caption, export = st.columns([4, 1])
+        caption.caption(_("▶ Play animates every run; drag the scrubber to any step. "
+                          "Click anywhere on the surface to start there."))  # fmt: skip
+        with export:
+            panel = GifPanel(_(setup.surface.title), background[0], setup.surface.domain, labelled)
+            export_menu("playground", figure, [panel], axis_labels=setup.surface.axis_labels)
     curves_slot = st.empty()
     tolerance = stepped(_('tolerance for "reached the minimum"'), "tolerance", TOLERANCES, 1e-4)
     st.table(summary(setup.surface, minima, specs, runs, tolerance))
