@@ -26,16 +26,21 @@ import asyncio
 import contextlib
 import itertools
 import math
+import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode
 
 import numpy as np
 
 from bench.streamlit_client import PageLoad, Processes, Server, listener, load_page, loopback, serve
 
-# A formula that froze the whole server once; "surface" takes the select box's label.
-HOSTILE = "surface=your own formula (type it)&surface_formula=x+exp(exp(exp(20)))"
+# A formula that froze the whole server once ("surface" holds the select box's label).
+HOSTILE = urlencode(
+    {"surface": "your own formula (type it)", "surface_formula": "x+exp(exp(exp(20)))"}
+)
 # A new playground link each time: run 1's learning rate (values its slider offers) × the start.
 PLAYGROUND_VARY = {
     "r0_lr": ["0.0001", "0.00015", "0.0002", "0.0003", "0.0005", "0.0007", "0.001"],
@@ -61,39 +66,56 @@ class Links:
         return urlencode(dict(parse_qsl(self.same)) | dict(zip(self._keys, values, strict=True)))
 
 
-class Meter:
-    """Server CPU, wall clock and this client's own CPU (it shares the cores) over a stretch."""
+class Clock(NamedTuple):
+    """One moment: wall clock, and CPU seconds so far of the server, of this client, and of the
+    whole machine (the client and anything else running share the server's cores)."""
 
-    def __init__(self, processes: Processes) -> None:
-        self.processes = processes
-        self.cpu = processes.cpu_seconds()
-        self.wall = time.monotonic()
-        self.client = time.process_time()
+    wall: float
+    server: float
+    client: float
+    machine: float
 
-    def percent(self) -> float:
-        """Server CPU since the start, in percent of one core."""
-        return 100 * (self.processes.cpu_seconds() - self.cpu) / (time.monotonic() - self.wall)
+    @classmethod
+    def now(cls, processes: Processes) -> Clock:
+        return cls(time.monotonic(), processes.cpu_seconds(), time.process_time(), machine_cpu())
+
+    def until(self, later: Clock) -> tuple[float, float]:
+        """Server CPU in percent of one core, and cores busy with neither server nor client."""
+        wall = later.wall - self.wall
+        server, client = later.server - self.server, later.client - self.client
+        return 100 * server / wall, (later.machine - self.machine - server - client) / wall
 
 
-def summary(loads: list[PageLoad], meter: Meter) -> dict[str, float]:
+def machine_cpu() -> float:
+    """CPU seconds spent by every process on the machine since boot (/proc/stat's cpu line)."""
+    ticks = [int(t) for t in Path("/proc/stat").read_text().split()[1:9]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # not idle, not iowait
+
+
+def failed(load: PageLoad) -> bool:
+    return not load.finished or load.error is not None
+
+
+def summary(loads: list[PageLoad], start: Clock, processes: Processes) -> dict[str, float]:
+    end = Clock.now(processes)
     seconds = [load.seconds for load in loads]
-    wall = time.monotonic() - meter.wall
     return {
         "loads": len(loads),
-        "per_s": len(loads) / wall,
+        "per_s": len(loads) / (end.wall - start.wall),
         "p50": float(np.percentile(seconds, 50)),
         "p95": float(np.percentile(seconds, 95)),
-        "cpu": (meter.processes.cpu_seconds() - meter.cpu) / len(loads),
-        "client": (time.process_time() - meter.client) / len(loads),
+        "cpu": (end.server - start.server) / len(loads),
+        "client": (end.client - start.client) / len(loads),
         "mb": np.mean([load.received for load in loads]) / 1e6,
-        "failed": sum(not load.finished or load.error is not None for load in loads),
+        "failed": sum(map(failed, loads)),
         "alerts": sum(bool(load.alerts) for load in loads),
+        "others": start.until(end)[1],
     }
 
 
 HEADER = (
     f"{'':22s} {'loads':>5s} {'loads/s':>7s} {'p50 s':>6s} {'p95 s':>6s} {'CPU s/load':>10s} "
-    f"{'client':>6s} {'MB/load':>7s} {'failed':>6s} {'alerts':>6s}  RSS MB per process"
+    f"{'client':>6s} {'MB/load':>7s} {'failed':>6s} {'alerts':>6s} {'others':>6s}  RSS MB"
 )
 
 
@@ -101,7 +123,8 @@ def row(label: str, figures: dict[str, float], processes: Processes) -> str:
     return (
         f"{label:22s} {figures['loads']:5.0f} {figures['per_s']:7.2f} {figures['p50']:6.2f} "
         f"{figures['p95']:6.2f} {figures['cpu']:10.3f} {figures['client']:6.3f} "
-        f"{figures['mb']:7.2f} {figures['failed']:6.0f} {figures['alerts']:6.0f}  {rss(processes)}"
+        f"{figures['mb']:7.2f} {figures['failed']:6.0f} {figures['alerts']:6.0f} "
+        f"{figures['others']:6.2f}  {rss(processes)}"
     )
 
 
@@ -130,11 +153,11 @@ async def load(server: Server, links: Links, args) -> dict[str, float]:
     p95 = {}
     for kind in ("same", "distinct"):
         for n in args.sizes:
-            meter, loads = Meter(server.processes), []
+            start, loads = Clock.now(server.processes), []
             for _ in range(math.ceil(args.samples / n)):
                 queries = [links.same] * n if kind == "same" else [links.fresh() for _ in range(n)]
                 loads += await at_once(server, links.page, queries, timeout=args.timeout)
-            figures = summary(loads, meter)
+            figures = summary(loads, start, server.processes)
             p95[f"{kind} N={n}"] = figures["p95"]
             print(row(f"{kind} link, N={n}", figures, server.processes))
             if problem := first_problem(loads):
@@ -148,9 +171,9 @@ async def load(server: Server, links: Links, args) -> dict[str, float]:
 async def first_visit(server: Server, links: Links, args) -> dict[str, float]:
     """N first visits at once: each tab also fetches the static files (nothing cached)."""
     n = max(args.sizes)
-    meter = Meter(server.processes)
+    start = Clock.now(server.processes)
     loads = await at_once(server, links.page, [links.same] * n, assets=True, timeout=args.timeout)
-    figures = summary(loads, meter)
+    figures = summary(loads, start, server.processes)
     print(HEADER)
     print(row(f"first visits, N={n}", figures, server.processes))
     gzipped = np.mean([load.gzipped for load in loads])
@@ -165,49 +188,58 @@ async def hostile(server: Server, links: Links, args) -> dict[str, float]:
     --stay seconds at most, and leaves. The five's p95 before, during and after; then
     everyone leaves and the server must return to idle."""
     records: list[tuple[float, PageLoad]] = []
+    starts: list[float] = []
     stop = asyncio.Event()
 
     async def user() -> None:
         while not stop.is_set():
-            started = time.monotonic()
+            starts.append(time.monotonic())
             result = await load_page(server.url, links.page, links.same, timeout=args.timeout)
-            records.append((started, result))
+            records.append((starts[-1], result))
 
     users = [asyncio.create_task(user()) for _ in range(5)]
-    meters = [Meter(server.processes)]
+    clocks = [Clock.now(server.processes)]
     await asyncio.sleep(args.phase)
-    meters.append(Meter(server.processes))
+    clocks.append(Clock.now(server.processes))
     bad = await load_page(server.url, links.page, args.hostile, timeout=args.stay)
-    meters.append(Meter(server.processes))
+    clocks.append(Clock.now(server.processes))
+    # After: --phase seconds, and until each of the five has started a load since (a user
+    # still waiting on a page opened during the attack has not yet had an "after").
+    left, deadline = clocks[-1].wall, clocks[-1].wall + args.phase + args.timeout
     await asyncio.sleep(args.phase)
-    meters.append(Meter(server.processes))
+    while sum(start >= left for start in starts) < 5 and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    clocks.append(Clock.now(server.processes))
     stop.set()
     await asyncio.gather(*users)
-    rest = Meter(server.processes)
+    rest = Clock.now(server.processes)
     await asyncio.sleep(10)
+    idle, others = rest.until(Clock.now(server.processes))
 
+    shown = bad.error or (bad.alerts[0] if bad.alerts else "the page, no message")
     print(
-        f"hostile user: {bad.seconds:.1f} s, finished {bad.finished}, shown: "
-        f"{(bad.error or (bad.alerts[0] if bad.alerts else 'the page'))[:140]}"
+        f"hostile user: left after {bad.seconds:.1f} s, page finished: {bad.finished}; "
+        f"shown: {shown[:120]}"
     )
     print(
-        f"{'5 users':10s} {'from s':>6s} {'loads':>5s} {'p95 s':>6s} {'failed':>6s} {'CPU %':>6s}"
+        f"{'5 users':8s} {'from s':>6s} {'loads':>5s} {'p95 s':>6s} {'failed':>6s} "
+        f"{'CPU %':>6s} {'others':>6s}"
     )
     p95 = {}
-    for name, begin, end in zip(("before", "during", "after"), meters, meters[1:], strict=False):
+    for name, begin, end in zip(("before", "during", "after"), clocks, clocks[1:], strict=False):
         loads = [load for started, load in records if begin.wall <= started < end.wall]
-        cpu = 100 * (end.cpu - begin.cpu) / (end.wall - begin.wall)
-        p95[f"hostile {name}"] = (
-            float(np.percentile([x.seconds for x in loads], 95)) if loads else 0
-        )
-        failed = sum(not x.finished or x.error is not None for x in loads)
+        seconds = [load.seconds for load in loads]
+        p95[f"hostile {name}"] = float(np.percentile(seconds, 95)) if loads else math.nan
+        cpu, busy = begin.until(end)
         print(
-            f"{name:10s} {begin.wall - meters[0].wall:6.1f} {len(loads):5d} "
-            f"{p95[f'hostile {name}']:6.2f} {failed:6d} {cpu:6.0f}"
+            f"{name:8s} {begin.wall - clocks[0].wall:6.1f} {len(loads):5d} "
+            f"{p95[f'hostile {name}']:6.2f} {sum(map(failed, loads)):6d} {cpu:6.0f} {busy:6.2f}"
         )
-    idle = rest.percent()
     verdict = "idle" if idle < IDLE else "NOT idle"
-    print(f"everyone gone: server CPU {idle:.1f}% of a core over 10 s ({verdict})")
+    print(
+        f"everyone gone: server CPU {idle:.1f}% of a core over 10 s ({verdict}; "
+        f"others kept {others:.2f} cores busy)"
+    )
     return p95 | {"idle CPU %": idle}
 
 
