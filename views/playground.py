@@ -13,7 +13,7 @@ from optimizers import Trajectory
 from surfaces import Surface
 from surfaces.minima import locate_minima
 from ui import url
-from ui.cache import run_simulations, surface_background
+from ui.cache import frozen_figure, run_simulations, surface_background, surface_from_spec
 from ui.controls import (
     choice,
     number_input,
@@ -154,14 +154,10 @@ def race(setup: Setup) -> None:
     view_column, cards_column = st.columns([3, 2])
     with cards_column:
         specs = run_cards(setup.runs, setup.steps)
-    runs = run_simulations(setup.spec, tuple(specs), (setup.start,) * setup.runs, setup.steps,
-                           setup.batch_size, setup.seed)  # fmt: skip
-    labelled = [
-        (f"{i + 1}: {spec.label}", run)
-        for i, (spec, run) in enumerate(zip(specs, runs, strict=True))
-    ]
+    race = Race(setup.spec, tuple(specs), setup.start, setup.steps, setup.batch_size, setup.seed)
+    labelled = race.simulate()
+    runs = [run for _name, run in labelled]
     minima = locate_minima(setup.surface)
-    background = surface_background(setup.spec)
     with view_column:
         # A segmented control, not st.tabs: only the chosen view is built, and re-rendering
         # tabs on every change cost the browser ~90 ms here.
@@ -169,17 +165,17 @@ def race(setup: Setup) -> None:
                       widget="segmented",
                       label_visibility="collapsed")  # fmt: skip
         if view == "2d":
-            figure = trajectory_figure(setup.surface, labelled, minima=minima,
-                                       background=background)  # fmt: skip
+            figure = animated_view(race)
             chart(figure, key=CHART, on_select=pick_start, selection_mode="points")
         else:
-            figure = surface_3d_figure(setup.surface, labelled, height=560)
+            figure = solid_view(race)
             chart(figure)
         caption, export = st.columns([4, 1])
         caption.caption(_("▶ Play animates every run; drag the scrubber to any step. "
                           "Click anywhere on the surface to start there."))  # fmt: skip
         with export:
-            panel = GifPanel(_(setup.surface.title), background[0], setup.surface.domain, labelled)
+            image = surface_background(setup.spec)[0]
+            panel = GifPanel(_(setup.surface.title), image, setup.surface.domain, labelled)
             export_menu("playground", figure, [panel], axis_labels=setup.surface.axis_labels)
     curves_slot = st.empty()
     tolerance = stepped(_('tolerance for "reached the minimum"'), "tolerance", TOLERANCES, 1e-4)
@@ -187,11 +183,46 @@ def race(setup: Setup) -> None:
     share_box()
     # Filled last, so the browser draws the main chart before the curves even arrive
     # (in Chromium ~0.2× of the slider-to-chart time).
-    chart(step_curves(setup.surface, minima, labelled), where=curves_slot)
+    chart(step_curves(race), where=curves_slot)
 
 
-def step_curves(surface: Surface, minima, labelled: list[tuple[str, Trajectory]]):
+class Race(NamedTuple):
+    """Everything the race's figures depend on, as plain values (the cache key)."""
+
+    spec: SurfaceSpec
+    runs: tuple[RunSpec, ...]
+    start: tuple[float, float]
+    steps: int
+    batch_size: int | None
+    seed: int
+
+    def simulate(self) -> list[tuple[str, Trajectory]]:
+        runs = run_simulations(self.spec, self.runs, (self.start,) * len(self.runs), self.steps,
+                               self.batch_size, self.seed)  # fmt: skip
+        return [
+            (f"{i + 1}: {spec.label}", run)
+            for i, (spec, run) in enumerate(zip(self.runs, runs, strict=True))
+        ]
+
+
+@frozen_figure
+def animated_view(race: Race):
+    """The surface with every run, animated (built once per link, for everyone)."""
+    surface = surface_from_spec(race.spec)
+    return trajectory_figure(surface, race.simulate(), minima=locate_minima(surface),
+                             background=surface_background(race.spec))  # fmt: skip
+
+
+@frozen_figure
+def solid_view(race: Race):
+    return surface_3d_figure(surface_from_spec(race.spec), race.simulate(), height=560)
+
+
+@frozen_figure
+def step_curves(race: Race):
     """Loss (or its gap to the lowest minimum), ‖g‖ and η per step, every run, log axes."""
+    surface, labelled = surface_from_spec(race.spec), race.simulate()
+    minima = locate_minima(surface)
     floor = lowest(surface, minima)
     title, losses, log_loss = loss_series([(n, r.losses) for n, r in labelled], floor)
     curves = [
