@@ -37,10 +37,8 @@ import numpy as np
 
 from bench.streamlit_client import PageLoad, Processes, Server, listener, load_page, loopback, serve
 
-# A formula that froze the whole server once ("surface" holds the select box's label).
-HOSTILE = urlencode(
-    {"surface": "your own formula (type it)", "surface_formula": "x+exp(exp(exp(20)))"}
-)
+# A formula that froze the whole server once.
+HOSTILE = urlencode({"surface": "custom", "surface_formula": "x+exp(exp(exp(20)))"})
 # A new playground link each time: run 1's learning rate (values its slider offers) × the start.
 PLAYGROUND_VARY = {
     "r0_lr": ["0.0001", "0.00015", "0.0002", "0.0003", "0.0005", "0.0007", "0.001"],
