@@ -3,21 +3,24 @@
 import streamlit as st
 
 from i18n import _
-from ui import url
+from ui import language, url
 from ui.catalogue import PAGES
 
 st.set_page_config(page_title="Error-surface lab", page_icon="⛰️", layout="wide")
 
+url.begin_run()
+language.choose()
 home = st.Page("views/home.py", title=_("Home"), icon="🏠", default=True)
 lab = [st.Page(entry.path, title=_(entry.title), icon=entry.icon) for entry in PAGES]
 page = st.navigation({"": [home], _("Lecture, part by part"): lab})
 
 # Less empty space above each page's title, so its first chart fits the first screen.
 st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>")
-st.sidebar.caption(
-    _("Following Hung-yi Lee, ML 2021: *when a neural network won't train*. "
-      "The address bar always holds a link to exactly what you see.")
-)  # fmt: skip
-url.begin_run()
+with st.sidebar:
+    language.switch()
+    st.caption(
+        _("Following Hung-yi Lee, ML 2021: *when a neural network won't train*. "
+          "The address bar always holds a link to exactly what you see.")
+    )  # fmt: skip
 page.run()
 url.end_run()

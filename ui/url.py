@@ -28,9 +28,9 @@ import streamlit as st
 from i18n import _
 from ui.specs import url_value
 
-# Parameters that are not controls: the preset a link came from and the language of the page.
+# The preset a link came from (not a control), and the language control's key.
 PRESET, LANGUAGE = "preset", "lang"
-KNOWN = (PRESET, LANGUAGE)
+KNOWN = (PRESET,)
 STATE = "_url_state"
 
 
@@ -70,6 +70,16 @@ def begin_run() -> None:
     state.seeds = incoming if incoming != state.written else None
     state.slot = st.empty()
     state.note = None
+
+
+def peek(key: str) -> str | None:
+    """What control ``key`` will show, before it is drawn: a new link's value, else the
+    session's (the language must be known before the navigation is drawn)."""
+    state = _state()
+    if state.seeds is not None:
+        return state.seeds.get(key, [None])[0]
+    value = st.session_state.get(key)
+    return None if value is None else str(value)
 
 
 def bind(
@@ -113,6 +123,11 @@ def bind(
     return False
 
 
+def refuse(key: str, text: str) -> None:
+    """Report a link's value for ``key`` that could not be used (shown with the others)."""
+    _state().refused.append(f"{key}={text[:40]}")
+
+
 def assign(key: str, value: Any) -> None:
     """Set control ``key`` from a callback (a click on a chart chooses a start point)."""
     st.session_state[key] = value
@@ -132,12 +147,15 @@ def show(key: str, value: Any, default: Any) -> None:
 def _query(state: _State) -> dict[str, list[str]]:
     query = {key: text for key, (text, _owner) in state.shown.items() if text is not None}
     current = _incoming()
-    if LANGUAGE in current:
-        query[LANGUAGE] = current[LANGUAGE]
-    # A preset's name stays in the link only while the view is still the one it opened.
-    if PRESET in current and {k: v for k, v in query.items() if k != LANGUAGE} == state.opened:
+    # A preset's name stays in the link only while the view is still the one it opened (in
+    # whichever language).
+    if PRESET in current and _view(query) == state.opened:
         query[PRESET] = current[PRESET]
     return dict(sorted(query.items()))
+
+
+def _view(query: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {k: v for k, v in query.items() if k not in (PRESET, LANGUAGE)}
 
 
 def preset_holds() -> bool:
@@ -175,7 +193,7 @@ def end_run() -> None:
                   "instead): {settings}").format(settings=shown + more),
                 icon="⚠️",
             )  # fmt: skip
-        state.opened = {k: v for k, v in _query(state).items() if k not in KNOWN}
+        state.opened = _view(_query(state))
     state.seeds = None
     if state.note is not None and preset_holds():
         state.note()
