@@ -1,4 +1,4 @@
-"""The core (surfaces/, optimizers/, viz/) never imports streamlit, checked on the source."""
+"""The core (surfaces/, optimizers/, nets/, viz/) never imports streamlit, checked on the source."""
 
 import ast
 from pathlib import Path
@@ -7,7 +7,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = sorted(
-    p for folder in ("surfaces", "optimizers", "viz") for p in (ROOT / folder).rglob("*.py")
+    p for folder in ("surfaces", "optimizers", "nets", "viz") for p in (ROOT / folder).rglob("*.py")
 )
 
 
