@@ -1,49 +1,58 @@
-"""App tests of the MSE vs cross-entropy page (views/loss_functions.py)."""
+"""The MSE vs cross-entropy page (views/loss_functions.py) through AppTest: the lecture's numbers
+against torch autograd, controls, links, and each preset's story."""
 
 import numpy as np
 import pytest
-from helpers import figures, open_preset, run_page
+import torch
+from helpers import figures, open_preset, run_page, traces
 
+from ui.format import number
 from views.loss_functions import PRESETS
 
 PAGE = "views/loss_functions.py"
 
 
-def _animated(at) -> dict:
-    """The one animated figure: MSE and cross-entropy side by side, one Play, one scrubber."""
+def reference(loss: str, start, target: int = 1, y3: float = -1000.0) -> tuple[float, float]:
+    """(loss, ‖g‖) at (y₁, y₂) = start by torch autograd, float64."""
+    q = torch.zeros(3, dtype=torch.float64)
+    q[target - 1] = 1.0
+    v = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    y = torch.cat([v, torch.tensor([y3], dtype=torch.float64)])
+    value = (
+        torch.sum((q - torch.softmax(y, 0)) ** 2)
+        if loss == "MSE"
+        else -torch.sum(q * torch.log_softmax(y, 0))
+    )
+    (grad,) = torch.autograd.grad(value, v)
+    return value.item(), grad.norm().item()
+
+
+def animated(at) -> dict:
+    """MSE and cross-entropy side by side: one figure, one Play, one scrubber."""
     (fig,) = [fig for fig in figures(at) if fig.get("frames")]
     return fig
 
 
-def _trajectories(at) -> list[dict]:
-    """Each panel of the animated figure (MSE first, then cross-entropy): its background image,
-    x axis and run marker."""
-    fig = _animated(at)
-    panels = []
-    for index, suffix in enumerate(("", "2")):
-        (marker,) = [
-            t for t in fig["data"]
-            if t.get("xaxis", "x") == f"x{suffix}" and t.get("mode") == "markers"
-            and t.get("legendgroup") == "0"
-        ]  # fmt: skip
-        panels.append({
-            "image": fig["layout"]["images"][index],
-            "xaxis": fig["layout"][f"xaxis{suffix}"],
-            "marker": marker,
-        })  # fmt: skip
-    return panels
+def markers(at) -> list[np.ndarray]:
+    """Where the run ends on each panel (MSE first)."""
+    return [np.array([t["x"][0], t["y"][0]]) for t in traces(animated(at), "marker")]
 
 
-def _readout(at) -> str:
-    return _animated(at)["layout"]["sliders"][0]["steps"][-1]["label"]
+def readouts(at) -> list[str]:
+    return [step["label"] for step in animated(at)["layout"]["sliders"][0]["steps"]]
 
 
-def _marker_end(panel: dict) -> np.ndarray:
-    return np.array([panel["marker"]["x"][0], panel["marker"]["y"][0]])
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
 
 
-def _metrics(at) -> list[tuple[str, str]]:
-    return [(m.label, m.value) for m in at.metric]
+SUPERSCRIPTS = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
+
+
+def value(text: str) -> float:
+    """A number as ui.format.number shows it (4.787×10⁻⁵, −3) back as a float."""
+    mantissa, _, exponent = text.replace("−", "-").partition("×10")
+    return float(mantissa) * 10.0 ** int(exponent.translate(SUPERSCRIPTS) or 0)
 
 
 @pytest.fixture(scope="module")
@@ -52,52 +61,84 @@ def default():
 
 
 def test_default_view_shows_the_lecture_numbers(default):
-    assert not default.exception
-    mse, ce = _trajectories(default)
-    assert len(_animated(default)["frames"]) > 10
-    for panel in (mse, ce):
-        assert panel["image"]["source"].startswith("data:image/png;base64,")
-        assert panel["xaxis"]["title"]["text"] == "y₁"
-    # Loss and ‖g‖ at the start, then after the run: MSE stays put, CE descends.
-    metrics = _metrics(default)
-    assert metrics[:4] == [
-        ("loss at the start", "2"),
-        ("‖g‖ at the start", "1.17e-08"),
-        ("loss after 200 steps", "2"),
-        ("‖g‖ after 200 steps", "1.17e-08"),
-    ]
-    assert metrics[4:6] == [("loss at the start", "20"), ("‖g‖ at the start", "1.41")]
-    assert float(metrics[6][1]) < 0.01
-    np.testing.assert_allclose(_marker_end(mse), [-10.0, 10.0], atol=1e-5)
-    assert _marker_end(ce)[0] > 0
-    assert _readout(default).startswith("200 · MSE: loss 2, ‖g‖ 1.2e-08 · cross-entropy: loss ")
+    """LECTURE.md part 4: at (−10, 10), target 1, y₃ = −1000, MSE = 2.0 with ‖g‖ ≈ 1e−8 and
+    cross-entropy = 20 with ‖g‖ = 1.414."""
+    assert not default.exception and not default.warning
+    mse, mse_g = reference("MSE", (-10.0, 10.0))
+    ce, ce_g = reference("CE", (-10.0, 10.0))
+    assert mse == pytest.approx(2.0, abs=1e-6) and 5e-9 < mse_g < 5e-8
+    assert ce == pytest.approx(20.0, abs=1e-6) and ce_g == pytest.approx(1.414, abs=5e-4)
+    shown = metrics(default)
+    assert shown["MSE at the start"] == number(mse) == "2"
+    assert shown["‖g‖ of MSE at the start"] == number(mse_g)
+    assert shown["cross-entropy at the start"] == number(ce) == "20"
+    assert shown["‖g‖ of cross-entropy at the start"] == number(ce_g) == "1.414"
+    check = next(c.value for c in default.caption if c.value.startswith("Lecture check"))
+    for value in (number(mse), number(mse_g, 3), number(ce), number(ce_g)):
+        assert value in check
 
 
-def test_scrubber_labels_follow_the_run(default):
-    steps = _animated(default)["layout"]["sliders"][0]["steps"]
-    assert steps[0]["label"] == "0 · MSE: loss 2, ‖g‖ 1.2e-08 · cross-entropy: loss 20, ‖g‖ 1.4"
-    losses = [float(s["label"].split("loss ")[2].split(",")[0]) for s in steps]
-    assert losses == sorted(losses, reverse=True) and losses[-1] < 0.01
+def test_gradient_descent_stays_on_the_mse_plateau_and_descends_cross_entropy(default):
+    shown = metrics(default)
+    assert shown["MSE after 200 steps"] == "2"
+    assert value(shown["cross-entropy after 200 steps"]) < 0.01
+    mse_end, ce_end = markers(default)
+    np.testing.assert_allclose(mse_end, [-10.0, 10.0], atol=1e-6)  # did not move
+    assert ce_end[0] > 0 > ce_end[1]
+    for fig_panel in animated(default)["layout"]["images"]:
+        assert fig_panel["source"].startswith("data:image/png;base64,")
+
+
+def test_scrubber_labels_read_both_losses_at_each_step(default):
+    labels = readouts(default)
+    assert labels[0] == "0 · MSE 2, ‖g‖ 1.2×10⁻⁸ · cross-entropy 20, ‖g‖ 1.4"
+    assert labels[-1].startswith("200 · MSE 2, ‖g‖ 1.2×10⁻⁸ · cross-entropy ")
+    ce = [value(label.split("cross-entropy ")[1].split(",")[0]) for label in labels]
+    assert ce == sorted(ce, reverse=True) and ce[-1] < 0.01
 
 
 def test_softmax_bars_show_the_start_logits_and_probabilities(default):
     bars = next(fig for fig in figures(default) if fig["data"][0]["type"] == "bar")
-    logits, probs, target = bars["data"]
-    assert logits["text"] == ["-10", "10", "-1000"]
-    np.testing.assert_allclose(probs["y"], [np.exp(-20.0), 1.0, 0.0], atol=1e-12)
+    (logits,), (probs,), (target,) = (traces(bars, r) for r in ("logits", "probabilities", "target"))
+    assert logits["text"] == ["−10", "10", "−1000"]
+    expected = torch.softmax(torch.tensor([-10.0, 10.0, -1000.0], dtype=torch.float64), 0)
+    np.testing.assert_allclose(probs["y"], expected.numpy(), rtol=1e-12, atol=1e-300)
     assert target["y"] == [1.0, 0.0, 0.0]
+    text = next(md.value for md in default.markdown if md.value.startswith("Softmax saturates"))
+    assert "leads the next by $20$" in text and r"e^{-20} \approx 2.06\times 10^{-9}" in text
 
 
-def test_changing_target_changes_both_surfaces(default):
+def test_at_the_origin_softmax_is_not_saturated():
+    at = run_page(PAGE, {"lf_start_x": "0", "lf_start_y": "0"})
+    assert any(md.value.startswith("Softmax is not saturated") for md in at.markdown)
+
+
+def test_changing_the_target_changes_both_surfaces(default):
     at = run_page(PAGE)
     at.radio(key="lf_target").set_value(2).run()
-    assert not at.exception
-    before, after = _trajectories(default), _trajectories(at)
-    for old, new in zip(before, after, strict=True):
-        assert old["image"]["source"] != new["image"]["source"]
+    assert not at.exception and dict(at.query_params) == {"lf_target": "2"}
+    before, after = animated(default)["layout"]["images"], animated(at)["layout"]["images"]
+    assert all(old["source"] != new["source"] for old, new in zip(before, after, strict=True))
     # Class 2 already wins at (−10, 10): MSE = p₁² + (1 − p₂)² ≈ 2e⁻⁴⁰, CE = log(1 + e⁻²⁰).
-    assert _metrics(at)[0] == ("loss at the start", f"{2 * np.exp(-40.0):.4g}")
-    assert _metrics(at)[4] == ("loss at the start", f"{np.log1p(np.exp(-20.0)):.4g}")
+    assert metrics(at)["MSE at the start"] == number(reference("MSE", (-10.0, 10.0), 2)[0])
+    assert metrics(at)["cross-entropy at the start"] == number(np.log1p(np.exp(-20.0)))
+
+
+def test_changes_in_a_row_all_reach_the_link():
+    at = run_page(PAGE)
+    at.slider(key="lf_steps").set_value(300).run()
+    at.select_slider(key="lf_r_lr").set_value(0.3).run()
+    at.radio(key="lf_target").set_value(3).run()
+    at.slider(key="lf_r_momentum").set_value(0.5).run()
+    at.radio(key="lf_color").set_value("linear").run()
+    assert dict(at.query_params) == {
+        "lf_color": "linear", "lf_r_lr": "0.3", "lf_r_momentum": "0.5", "lf_steps": "300",
+        "lf_target": "3",
+    }  # fmt: skip
+    shared = run_page(PAGE, dict(at.query_params))
+    assert not shared.warning and figures(shared) == figures(at)
+    at.slider(key="lf_steps").set_value(200).run()  # back to the default: out of the link
+    assert "lf_steps" not in at.query_params
 
 
 def test_url_restores_the_view_set_by_widgets():
@@ -105,33 +146,69 @@ def test_url_restores_the_view_set_by_widgets():
         "lf_target": "3", "lf_y3": "0", "lf_start_x": "2", "lf_start_y": "-3", "lf_steps": "60",
         "lf_r_opt": "adam", "lf_r_lr": "0.1", "lf_color": "linear",
     }  # fmt: skip
-    from_url = run_page(PAGE, query)
-    assert not from_url.exception and not from_url.warning
+    shared = run_page(PAGE, query)
+    assert not shared.exception and not shared.warning
     by_hand = run_page(PAGE)
-    by_hand.radio(key="lf_target").set_value(3)
-    by_hand.number_input(key="lf_y3").set_value(0.0)
-    by_hand.number_input(key="lf_start_x").set_value(2.0)
-    by_hand.number_input(key="lf_start_y").set_value(-3.0)
-    by_hand.slider(key="lf_steps").set_value(60)
-    by_hand.selectbox(key="lf_r_opt").set_value("adam")
-    by_hand.radio(key="lf_color").set_value("linear")
-    by_hand.run()
+    by_hand.radio(key="lf_target").set_value(3).run()
+    by_hand.number_input(key="lf_y3").set_value(0.0).run()
+    by_hand.number_input(key="lf_start_x").set_value(2.0).run()
+    by_hand.number_input(key="lf_start_y").set_value(-3.0).run()
+    by_hand.slider(key="lf_steps").set_value(60).run()
+    by_hand.selectbox(key="lf_r_opt").set_value("adam").run()
+    by_hand.radio(key="lf_color").set_value("linear").run()
     by_hand.select_slider(key="lf_r_lr").set_value(0.1).run()
-    assert figures(from_url) == figures(by_hand)
-    assert _readout(from_url).startswith("60 · ")
+    assert figures(shared) == figures(by_hand)
+    assert dict(shared.query_params) == dict(by_hand.query_params) == query
+    assert readouts(shared)[-1].startswith("60 · ")
 
 
-def test_bad_url_values_warn_and_fall_back():
-    at = run_page(PAGE, {"lf_target": "banana", "lf_y3": "-5000"})
+@pytest.mark.parametrize(
+    ("query", "ignored"),
+    [
+        ({"lf_target": "banana"}, "lf_target=banana"),
+        ({"lf_y3": "-5000"}, "lf_y3=-5000"),
+        ({"lf_start_x": "nan"}, "lf_start_x=nan"),
+        ({"lf_r_opt": "lbfgs", "hack": "<b>"}, "lf_r_opt=lbfgs"),
+    ],
+)
+def test_bad_link_values_load_defaults_with_one_warning_and_leave_the_link(query, ignored):
+    at = run_page(PAGE, query)
     assert not at.exception
-    assert "lf_target" in at.warning[0].value and "lf_y3" in at.warning[0].value
-    assert _metrics(at)[0] == ("loss at the start", "2")
+    assert len(at.warning) == 1 and ignored in at.warning[0].value
+    assert metrics(at)["MSE at the start"] == "2"  # the default view
+    assert dict(at.query_params) == {}
 
 
-def test_preset_sets_the_story():
-    at = open_preset(PAGE, PRESETS, list(PRESETS)[1])  # "Adam gets off the plateau"
-    assert not at.exception and not at.warning
-    assert "Adam" in at.info[0].value
+def test_preset_the_lecture_start():
+    at = open_preset(PAGE, PRESETS, "The lecture's start (−10, 10)")
+    assert not at.exception and not at.warning and at.query_params["preset"]
+    shown = metrics(at)
+    # "MSE is 2 with a gradient norm of about 10⁻⁸ ... does not move at all"
+    assert shown["MSE at the start"] == "2" and shown["MSE after 200 steps"] == "2"
+    assert 5e-9 < reference("MSE", (-10.0, 10.0))[1] < 5e-8
+    np.testing.assert_allclose(markers(at)[0], [-10.0, 10.0], atol=1e-6)
+    # "cross-entropy is 20 with gradient norm 1.414 ... down to below 0.01"
+    assert shown["cross-entropy at the start"] == "20"
+    assert shown["‖g‖ of cross-entropy at the start"] == "1.414"
+    assert value(shown["cross-entropy after 200 steps"]) < 0.01
+
+
+def test_preset_adam_gets_off_the_plateau():
+    at = open_preset(PAGE, PRESETS, "Adam gets off the plateau")
     assert at.selectbox(key="lf_r_opt").value == "adam"
-    mse, _ = _trajectories(at)
-    assert _marker_end(mse)[0] > 0  # Adam leaves the plateau
+    shown = metrics(at)
+    assert shown["MSE at the start"] == "2"  # the same start, the same flat surface
+    assert value(shown["MSE after 200 steps"]) < 0.01  # "ends with MSE below 0.01"
+    assert markers(at)[0][0] > 0  # it left the plateau for class 1's side
+
+
+def test_preset_not_yet_saturated():
+    at = open_preset(PAGE, PRESETS, "Not yet saturated: both descend")
+    shown = metrics(at)
+    for loss in ("MSE", "cross-entropy"):  # "lowers both losses more than tenfold"
+        start = value(shown[f"{loss} at the start"])
+        end = value(shown[f"{loss} after 200 steps"])
+        assert end < start / 10
+    mse, mse_g = reference("MSE", (0.0, 0.0))
+    assert shown["MSE at the start"] == number(mse) and mse_g > 0.1  # MSE has a slope here
+    assert any(md.value.startswith("Softmax is not saturated") for md in at.markdown)
