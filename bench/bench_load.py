@@ -27,6 +27,8 @@ import contextlib
 import itertools
 import math
 import os
+import signal
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -294,7 +296,7 @@ def setup(replicas: int, args) -> Iterator[Server]:
     yield Server(args.url.rstrip("/"), Processes(args.pid or [listener(port)]))
 
 
-async def run(server: Server, replicas: int, args) -> dict[str, float]:
+async def run(server: Server, replicas: int, scenario: str, args) -> dict[str, float]:
     links = Links(
         args.page,
         args.query,
@@ -303,11 +305,8 @@ async def run(server: Server, replicas: int, args) -> dict[str, float]:
     # One load per replica (a new tab goes round robin): imports done, the same link cached.
     warm = await at_once(server, links.page, [links.same] * max(1, replicas), timeout=120)
     print(f"warm-up: {', '.join(f'{w.seconds:.1f} s' for w in warm)}; {first_problem(warm)}")
-    figures = {}
-    for name in args.scenario:
-        print(f"\n== {name}: {SCENARIOS[name].__doc__.splitlines()[0]}")
-        figures |= await SCENARIOS[name](server, links, args)
-    return figures
+    print(f"== {scenario}: {SCENARIOS[scenario].__doc__.splitlines()[0]}")
+    return await SCENARIOS[scenario](server, links, args)
 
 
 def integers(text: str) -> list[int]:
@@ -368,15 +367,19 @@ def main() -> None:
         parser.error(f"unknown scenario {', '.join(unknown)}")
     setups = [0] if args.url else args.replicas
 
-    results = {}
-    for replicas in setups:
-        name = "url" if args.url else (f"serve.sh ×{replicas}" if replicas else "one process")
-        print(f"\n######## {name} — page /{args.page}?{args.query}")
-        with setup(replicas, args) as server:
-            results[name] = asyncio.run(run(server, replicas, args))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))  # and so are the servers
+    results: dict[str, dict[str, float]] = {}
+    for scenario in args.scenario:
+        for replicas in setups:  # in turns, so that the machine's load hits every setup alike
+            name = "url" if args.url else (f"serve.sh ×{replicas}" if replicas else "one process")
+            print(f"\n######## {scenario}, {name}: page /{args.page}?{args.query}")
+            # A fresh server for each scenario: a hostile link may leave one unusable.
+            with setup(replicas, args) as server:
+                figures = asyncio.run(run(server, replicas, scenario, args))
+            results[name] = results.get(name, {}) | figures
     if len(results) > 1:
         base, *others = results
-        print(f"\n== p95 against {base}")
+        print(f"\n== against {base}")
         for key, value in results[base].items():
             ratios = ", ".join(
                 f"{other} {results[other][key]:.2f} ({results[other][key] / value:.2f}×)"
