@@ -73,18 +73,17 @@ def loss_fn(arch: Arch) -> Callable:
 
 
 class Kernels(NamedTuple):
-    """Compiled functions of (θ, x, y); ``*_many`` take θ of shape (runs, P). The Hessian has no
-    batched form: XLA's batched small matrix products are slower here than one θ at a time, and
-    each compiled form costs seconds."""
+    """Compiled functions of (θ, x, y): loss, gradient and batch statistics over θs of shape
+    (m, P) (one compilation serves single θs and batches); Hessian and spectrum of one θ: XLA's
+    batched small matrix products are slower here than one θ at a time, and each compiled form
+    of the Hessian costs seconds."""
 
-    loss: Callable
-    loss_many: Callable
-    grad: Callable
-    grad_many: Callable
-    hessian: Callable
+    loss: Callable  # (θs, x, y) -> (m,)
+    grad: Callable  # (θs, x, y) -> (m, P)
+    hessian: Callable  # (θ, x, y) -> (P, P)
     spectrum: Callable  # (θ, x, y) -> eigenvalues (ascending), eigenvectors (columns) of H
     outputs: Callable  # (θ, x, running) -> outputs
-    batch_stats_many: Callable  # (θs, x) -> (θs, means and biased variances of every BN layer)
+    batch_stats: Callable  # (θs, x, y) -> (m, means and biased variances of every BN layer)
 
 
 @functools.lru_cache(maxsize=64)
@@ -104,21 +103,19 @@ def kernels(arch: Arch, n_samples: int) -> Kernels:
             h = jax.lax.map(column, jnp.eye(n_params, dtype=theta.dtype), batch_size=batch)
         return (h + h.T) / 2
 
-    def batch_stats(theta, x):
+    def batch_stats(theta, x, y):
         stats = forward(arch, theta, x)[1]
         return jnp.concatenate([m for m, _ in stats] + [v for _, v in stats])
 
     hessian = jax.jit(hessian)
     many = functools.partial(jax.vmap, in_axes=(0, None, None))
     return Kernels(
-        loss=jax.jit(loss),
-        loss_many=jax.jit(many(loss)),
-        grad=jax.jit(grad),
-        grad_many=jax.jit(many(grad)),
+        loss=jax.jit(many(loss)),
+        grad=jax.jit(many(grad)),
         hessian=hessian,
         spectrum=lambda theta, x, y: _eigh(hessian(theta, x, y)),
         outputs=jax.jit(lambda theta, x, running: forward(arch, theta, x, running)[0]),
-        batch_stats_many=jax.jit(jax.vmap(batch_stats, in_axes=(0, None))),
+        batch_stats=jax.jit(many(batch_stats)),
     )
 
 

@@ -28,9 +28,10 @@ TASKS = ("regression", "classification")
 BN_EPS = 1e-5  # torch.nn.BatchNorm1d's defaults
 BN_MOMENTUM = 0.1
 # Work bound: sample-parameter products summed over every loss (×1), gradient (×3: a forward and
-# a backward pass) and Hessian (×3P) a call evaluates; 4e10 is about a minute on one core here.
-MAX_WORK = 4e10
+# a backward pass) and Hessian (×3P) a call evaluates; 2e10 is well under a minute here.
+MAX_WORK = 2e10
 CHUNK = 1024  # θs per compiled call; fewer are padded up to a power of two (few compilations)
+MIN_ROWS = 8  # the smallest call: one θ costs as much as 8, but shares their compilation
 
 Running = tuple[tuple[np.ndarray, np.ndarray], ...]  # (mean, var) per batch-norm layer
 
@@ -112,12 +113,12 @@ class Network:
         return np.concatenate(parts)
 
     def loss(self, theta: np.ndarray) -> np.ndarray:
-        """L(θ) for θ of shape (P,) (a float array of shape ()) or (runs, P) (shape (runs,))."""
-        return self._apply(self._kernels.loss, self._kernels.loss_many, theta)
+        """L(θ) for θ of shape (P,) (a float) or (runs, P) (an array of shape (runs,))."""
+        return self._rows(self._kernels.loss, theta)
 
     def grad(self, theta: np.ndarray) -> np.ndarray:
         """∇L(θ), shape (P,) or (runs, P)."""
-        return self._apply(self._kernels.grad, self._kernels.grad_many, theta)
+        return self._rows(self._kernels.grad, theta)
 
     def hessian(self, theta: np.ndarray) -> np.ndarray:
         """∇²L(θ), symmetric, shape (P, P) or (runs, P, P)."""
@@ -151,7 +152,7 @@ class Network:
         widths = [layer.n_out for layer in self.layers if layer.bn]
         if not widths:
             return ()
-        stats = self._rows(lambda t: self._kernels.batch_stats_many(t, self.inputs), thetas)
+        stats = self._rows(self._kernels.batch_stats, thetas)
         correction = self.n_samples / (self.n_samples - 1)
         mean, var = np.zeros(sum(widths)), np.ones(sum(widths))
         for row in stats:
@@ -167,13 +168,6 @@ class Network:
 
         return kernels(self.arch, self.n_samples)
 
-    def _apply(self, single, many, theta: np.ndarray) -> np.ndarray:
-        theta = self._check(theta)
-        x, y = self.inputs, self.targets
-        if theta.ndim == 1:
-            return np.asarray(single(theta, x, y))
-        return self._rows(lambda t: many(t, x, y), theta)
-
     def _one_by_one(self, single, theta: np.ndarray) -> Any:
         """single(θ) for θ (P,), or for each row of θ (runs, P), stacked."""
         theta = self._check(theta)
@@ -184,17 +178,21 @@ class Network:
             return tuple(map(np.stack, zip(*rows, strict=True)))
         return np.stack(rows)
 
-    def _rows(self, fn, theta: np.ndarray) -> np.ndarray:
-        """fn over θ of shape (m, P), CHUNK rows at a time; a shorter call is padded up to a
-        power of two, so that few shapes are ever compiled."""
+    def _rows(self, many, theta: np.ndarray) -> np.ndarray:
+        """many(θs, x, y) for θ (P,) or each row of θ (m, P), CHUNK rows per call; a shorter call
+        is padded up to a power of two, at least MIN_ROWS, so few shapes are ever compiled."""
+        theta = self._check(theta)
+        rows = np.atleast_2d(theta)
         pieces = []
-        for i in range(0, max(len(theta), 1), CHUNK):
-            part = theta[i : i + CHUNK]
-            padded = np.zeros((min(CHUNK, 1 << max(len(part) - 1, 0).bit_length()), self.n_params))
+        for i in range(0, max(len(rows), 1), CHUNK):
+            part = rows[i : i + CHUNK]
+            size = min(CHUNK, max(MIN_ROWS, 1 << max(len(part) - 1, 0).bit_length()))
+            padded = np.zeros((size, self.n_params))
             padded[: len(part)] = part
             padded[len(part) :] = part[0] if len(part) else 0.0
-            pieces.append(np.asarray(fn(padded))[: len(part)])
-        return np.concatenate(pieces)
+            pieces.append(np.asarray(many(padded, self.inputs, self.targets))[: len(part)])
+        out = np.concatenate(pieces)
+        return out if theta.ndim == 2 else out[0]
 
     def _check(self, theta: np.ndarray, single: bool | None = None) -> np.ndarray:
         theta = np.asarray(theta, dtype=float)

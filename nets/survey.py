@@ -21,6 +21,7 @@ MAX_RUNS = 100
 MAX_STEPS = 10_000  # training steps
 MAX_REFINE_STEPS = 500
 MAX_POINTS = 1_000  # θs per curvature call
+BOUND = 1e6  # a run whose parameter leaves [−BOUND, BOUND] has diverged (optimizers.train)
 GRAD_TOL = 1e-8  # ‖∇L‖ at or below this counts as a critical point
 ZERO_TOL = 1e-7  # eigenvalues within ZERO_TOL × max|λ| of zero count as zero
 
@@ -33,8 +34,8 @@ class Survey(NamedTuple):
     ``eigenvalues`` are the Hessian's at ``thetas``, ascending; ``minimum_ratios`` and
     ``zero_tols`` as ``minimum_ratio`` gives them; ``critical`` is ``grad_norms ≤ grad_tol``:
     only those points are critical points, the others stalled short of one. ``trained_*`` are
-    loss and ‖∇L‖ where training left each run. A run whose training diverged (``diverged_at``
-    not None) is NaN throughout.
+    loss and ‖∇L‖ where training left each run. A run whose training diverged or met an
+    undefined gradient (``diverged_at``: that step, else None) is NaN throughout.
     """
 
     thetas: np.ndarray
@@ -95,7 +96,8 @@ def train(
 ) -> Any:
     """Train every row of ``starts`` (runs, P) on the whole dataset for ``steps`` steps with
     ``optimizers.make_optimizer(optimizer, **hyper)`` (torch's update rules, e.g. lr=0.01), all
-    runs together; returns ``optimizers.train``'s Training (θ every ``keep_every`` steps)."""
+    runs together; returns ``optimizers.train``'s Training (θ every ``keep_every`` steps). A run
+    diverges when a parameter leaves [−BOUND, BOUND] or becomes non-finite."""
     starts = np.asarray(starts, dtype=float)
     runs = len(starts)
     _check(starts.ndim == 2 and starts.shape[1] == network.n_params, "starts must be (runs, P)")
@@ -109,7 +111,9 @@ def train(
         tick()
         return network.grad(theta)
 
-    return optimizers.train(grad_fn, [opt] * runs, starts, steps, keep_every=keep_every)
+    return optimizers.train(
+        grad_fn, [opt] * runs, starts, steps, keep_every=keep_every, bound=BOUND
+    )
 
 
 class Refined(NamedTuple):
@@ -143,11 +147,7 @@ def refine(
     theta = np.array(thetas, dtype=float)
     _check(theta.ndim == 2 and theta.shape[1] == network.n_params, "thetas must be (runs, P)")
     _check(1 <= len(theta) <= MAX_RUNS, f"runs must be in [1, {MAX_RUNS}]")
-    _check(
-        is_integer(steps) and 0 <= steps <= MAX_REFINE_STEPS,
-        f"refine steps must be an integer in [0, {MAX_REFINE_STEPS}]",
-    )
-    _check(grad_tol >= 0, "grad_tol must be >= 0")
+    _check_refine(steps, grad_tol)
     check_work(network, len(theta) * (steps + 1) * (3 + 3 * network.n_params))
     tick = _ticker(progress, steps)
     g = network.grad(theta)
@@ -192,6 +192,7 @@ def survey(
     ``progress(done, total)`` is called as training and refinement steps complete.
     """
     _check(0 <= zero_tol < 1, "zero_tol must lie in [0, 1)")
+    _check_refine(refine_steps, grad_tol)
     begin = starts(network, runs, seed)
     check_work(network, runs * (steps * 3 + (refine_steps + 1) * (3 + 3 * network.n_params)))
     total = steps + refine_steps
@@ -200,7 +201,10 @@ def survey(
         progress=_offset(progress, 0, total), **hyper,
     )  # fmt: skip
     theta = np.array(trained.thetas[-1], dtype=float)
-    diverged = [None if d is None else int(d) for d in trained.diverged_at]
+    diverged = [
+        None if d is None and u is None else int(d if d is not None else u)
+        for d, u in zip(trained.diverged_at, trained.undefined_at, strict=True)
+    ]
     theta[np.array([d is not None for d in diverged])] = np.nan
     trained_losses, trained_norms = network.loss(theta), np.linalg.norm(network.grad(theta), axis=1)
     done = refine(
@@ -256,6 +260,14 @@ def _ticker(progress: Progress | None, total: int) -> Callable[[], None]:
 
 def _offset(progress: Progress | None, done: int, total: int) -> Progress | None:
     return None if progress is None else (lambda d, _t: progress(done + d, total))
+
+
+def _check_refine(steps: int, grad_tol: float) -> None:
+    _check(
+        is_integer(steps) and 0 <= steps <= MAX_REFINE_STEPS,
+        f"refine steps must be an integer in [0, {MAX_REFINE_STEPS}]",
+    )
+    _check(grad_tol >= 0, "grad_tol must be >= 0")
 
 
 def _check(ok: bool, message: str) -> None:

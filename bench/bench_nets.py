@@ -1,0 +1,121 @@
+"""Speed of nets.survey end to end: 24 runs of the (1, 6, 5, 1) tanh network (53 parameters) on
+the sinc curve, 2,000 Adam steps, 100 refinement steps, the Hessian's eigenvalues at every point;
+against the same survey written plainly with torch.func (a vmapped gradient, torch.optim.Adam on
+all runs at once, the same Levenberg–Marquardt refinement with vmapped reverse-over-reverse
+Hessians and torch.linalg.eigh), run alongside.
+
+Each measurement is a fresh process, so "cold" includes importing and (for nets) compiling, as
+the first survey a server runs; "warm" is a second survey in the same process, as every later one.
+Ours and the baseline alternate, REPEATS times; medians are printed.
+
+Run: python -m bench.bench_nets   (target: cold ≤ 30 s on this 2-core machine)
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+RUNS, STEPS, REFINE, LR, REPEATS = 24, 2000, 100, 1e-2, 3
+WIDTHS = (1, 6, 5, 1)
+
+
+def ours() -> np.ndarray:
+    import nets
+
+    network = nets.mlp(WIDTHS)
+    return nets.survey(network, RUNS, lr=LR, steps=STEPS, refine_steps=REFINE).grad_norms
+
+
+def baseline() -> np.ndarray:
+    """The same survey in torch, written out: same starts, Adam, LM on ½‖∇L‖², eigenvalues."""
+    import torch
+
+    import nets
+
+    torch.set_default_dtype(torch.float64)
+    network = nets.mlp(WIDTHS)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(1, 6), torch.nn.Tanh(), torch.nn.Linear(6, 5), torch.nn.Tanh(),
+        torch.nn.Linear(5, 1),
+    )  # fmt: skip
+    names = [n for n, _ in model.named_parameters()]
+    shapes = [p.shape for p in model.parameters()]
+    x, y = torch.tensor(network.inputs), torch.tensor(network.targets)
+
+    def loss(theta):
+        parts = torch.split(theta, [s.numel() for s in shapes])
+        params = {n: p.reshape(s) for n, p, s in zip(names, parts, shapes, strict=True)}
+        return torch.mean((torch.func.functional_call(model, params, (x,)) - y) ** 2)
+
+    theta = torch.tensor(nets.starts(network, RUNS), requires_grad=True)
+    adam = torch.optim.Adam([theta], lr=LR)  # elementwise: each row is its own run
+    many = torch.func.vmap(loss)
+    for _ in range(STEPS):
+        adam.zero_grad()
+        many(theta).sum().backward()
+        adam.step()
+    grad = torch.func.vmap(torch.func.grad(loss))
+    hessian = torch.func.vmap(torch.func.jacrev(torch.func.grad(loss)))
+    with torch.no_grad():
+        theta = theta.detach().clone()
+        g = grad(theta)
+        norm = torch.linalg.vector_norm(g, dim=1)
+        lam, q = torch.linalg.eigh(hessian(theta))
+        mu = 1e-6 * (lam**2).max(dim=1).values
+        for _ in range(REFINE):
+            coeff = lam / (lam**2 + mu[:, None]) * torch.einsum("rpi,rp->ri", q, g)
+            trial = theta - torch.einsum("rpi,ri->rp", q, coeff)
+            g_trial = grad(trial)
+            better = torch.linalg.vector_norm(g_trial, dim=1) < norm
+            mu = torch.where(better, mu / 3, mu * 4)
+            theta[better], g[better] = trial[better], g_trial[better]
+            norm = torch.linalg.vector_norm(g, dim=1)
+            if better.any():
+                lam[better], q[better] = torch.linalg.eigh(hessian(theta[better]))
+    return norm.numpy()
+
+
+def measure(which: str) -> dict:
+    """In this (fresh) process: the cold survey, from before the imports, then a warm one."""
+    fn = {"ours": ours, "baseline": baseline}[which]
+    t0 = time.perf_counter()
+    norms = fn()
+    cold = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    fn()
+    warm = time.perf_counter() - t1
+    return {"cold": cold, "warm": warm, "median_grad_norm": float(np.median(norms))}
+
+
+def main() -> None:
+    results: dict[str, list[dict]] = {"ours": [], "baseline": []}
+    for _ in range(REPEATS):
+        for which in results:
+            out = subprocess.run(
+                [sys.executable, "-m", "bench.bench_nets", which],
+                check=True, capture_output=True, text=True,
+            )  # fmt: skip
+            results[which].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    med = {w: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for w, rs in results.items()}
+    print(f"nets.survey: {RUNS} runs of {WIDTHS} tanh, {STEPS} Adam steps + {REFINE} refinement")
+    for kind in ("cold", "warm"):
+        a, b = med["ours"][kind], med["baseline"][kind]
+        print(f"{kind:>4}: ours {a:.1f} s, torch.func baseline {b:.1f} s, ratio {a / b:.2f}×")
+    print("target: cold ≤ 30 s")
+    print(
+        f"median ‖∇L‖ at the end: ours {med['ours']['median_grad_norm']:.2e}, "
+        f"baseline {med['baseline']['median_grad_norm']:.2e}"
+    )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1:
+        print(json.dumps(measure(sys.argv[1])))
+    else:
+        main()
