@@ -1,17 +1,22 @@
 """Optimizers (torch.optim 2.x semantics, plus the lecture's Adagrad and RMSProp), learning-rate
-schedules and the vectorized trajectory simulator. Pure NumPy; never imports streamlit."""
+schedules, and the one stepping loop behind its three batch forms: ``simulate_many`` (a few 2-D
+runs, every step), ``sweep`` (thousands of 2-D runs, a summary each) and ``train`` (any number of
+parameters). Pure NumPy; never imports streamlit."""
 
 from optimizers import schedules
 from optimizers.rules import OPTIMIZERS, Optimizer, State, make_optimizer
 from optimizers.simulate import Trajectory, simulate, simulate_many
+from optimizers.train import Training, train
 
 __all__ = [
     "OPTIMIZERS",
     "Optimizer",
     "State",
+    "Training",
     "Trajectory",
     "make_optimizer",
     "schedules",
     "simulate",
     "simulate_many",
+    "train",
 ]

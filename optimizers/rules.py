@@ -4,19 +4,45 @@ Every optimizer is the same computation (``advance``), specialised by per-run co
 coefficient of 1 or 0 where an optimizer has no such term is exact in IEEE arithmetic, so each
 optimizer stays its own formula. With g the gradient, θ the parameters and t the step (from 0):
 
-    g ← g + λ θ                        L2 weight decay (SGD, Adagrad, RMSprop, Adam)
-    v ← a_v v + (b_v g) g              second moment: sum, mean or moving average of g²
-    ḡ ← a_c ḡ + b_c g                  centered RMSprop's average gradient (else a_c = b_c = 0)
-    u ← v − ḡ²;  u ← max(u*, u) if amsgrad (u* its running maximum)
-    σ ← √u / c + ε                     the denominator (σ = 1 for SGD: v = 0, c = 1, ε = 1)
-    d ← g / σ if σ precedes the momentum (RMSprop with momentum), else g
-    m ← a_m m + b_m d                  momentum buffer / first moment (m = d where none)
-    n ← n_g g + n_m m                  Nesterov looks ahead (n_g = 1, n_m = μ); else n = m
-    θ ← κ θ + (s n) / σ'               s = −η_t (/(1 − β₁ᵗ⁺¹) for Adam), κ = 1 − η_t λ for AdamW,
-                                       σ' = σ, or 1 if σ was already applied to d.
+    g ← g + l2_decay·θ                                         L2 weight decay
+    v ← square_keep_t·v + (square_gain_t·g)·g                  sum, mean or moving average of g²
+    ḡ ← mean_keep·ḡ + mean_gain·g                              centered RMSprop's mean gradient
+    u ← v − ḡ²;  u ← max(u*, u) with amsgrad (u* its running maximum)
+    σ ← √u / root_correction_t + eps                           the denominator
+    d ← g/σ if sigma_before_momentum, else g
+    m ← momentum_keep_t·m + momentum_gain_t·d                  momentum buffer / first moment
+    n ← lookahead_grad·g + lookahead_momentum·m                Nesterov's look-ahead
+    θ ← param_keep_t·θ + (step_scale_t·n) / σ'                 σ' = 1 if σ already divided d
 
-The per-step coefficients (s, κ, a_m, b_m, a_v, b_v, c) are precomputed as arrays for all steps
-(``Optimizer.rule``), which is how ``simulate_many`` advances different optimizers together.
+The terms an optimizer lacks are switched off by their neutral values (SGD: v = 0, eps = 1, so
+σ = 1; no momentum: keep 0, gain 1, so m = d; no look-ahead: 0 and 1, so n = m), and ``Terms``
+skips them for speed without changing a bit. Per-step coefficients (subscript t) are arrays over
+steps, computed once for a whole run; the rest are constants. η_t is the scheduled rate.
+
+| optimizer     | step_scale       | param_keep | momentum_keep, _gain   | square_keep, _gain     |
+|---------------|------------------|------------|------------------------|------------------------|
+| sgd, momentum | −η_t             | 1          | μ, 1 − τ (t = 0: 0, 1) | 0, 0                   |
+| … lecture     | 1                | 1          | μ, −η_t                | 0, 0                   |
+| nesterov      | −η_t             | 1          | μ, 1 (t = 0: 0, 1)     | 0, 0                   |
+| adagrad       | −η_t/(1 + t·δ)   | 1          | 0, 1                   | 1, 1                   |
+| … lecture     | −η_t/(1 + t·δ)   | 1          | 0, 1                   | t/(t + 1), 1/(t + 1)   |
+| rmsprop       | −η_t             | 1          | μ, 1                   | α, 1 − α               |
+| … lecture     | −η_t             | 1          | μ, 1                   | α, 1 − α (t = 0: 0, 1) |
+| adam          | −η_t/(1 − β₁ᵗ⁺¹) | 1          | β₁, 1 − β₁             | β₂, 1 − β₂             |
+| adamw         | −η_t/(1 − β₁ᵗ⁺¹) | 1 − η_t·λ  | β₁, 1 − β₁             | β₂, 1 − β₂             |
+
+μ = momentum (gain 1 when μ = 0), τ = dampening, δ = lr_decay, α = alpha, β = betas,
+λ = weight_decay. root_correction_t = √(1 − β₂ᵗ⁺¹) for Adam(W), else 1. Constants: l2_decay = λ
+except for AdamW (its decay is param_keep); eps = 1 for SGD (no σ), else torch's; square_init =
+Adagrad's initial_accumulator_value; mean_keep, mean_gain = α, 1 − α for centered RMSprop (else
+0, 0); lookahead_grad, lookahead_momentum = 1, μ for Nesterov (else 0, 1);
+sigma_before_momentum for RMSprop with μ > 0; amsgrad for Adam(W).
+
+Adding an optimizer: write a builder ``_name(**hyper) -> Rule`` giving its per-step coefficients
+(``_per_step``) and its ``Constants``, register it with torch's defaults in
+``_SPECS`` and its name in ``OPTIMIZERS``, and give tests/test_optimizers.py its torch class and
+configurations (a test fails until every name is covered). If it needs a term the generic rule
+lacks, add that term to ``advance`` behind a ``Terms`` flag, so the other optimizers skip it.
 """
 
 from __future__ import annotations
@@ -39,118 +65,128 @@ class State(NamedTuple):
     their initial value)."""
 
     count: int
-    m: np.ndarray  # momentum buffer (SGD, RMSprop) or first moment (Adam); else the last g or g/σ
-    v: np.ndarray  # Adagrad's sum (lecture: mean) of g², RMSprop/Adam moving average of g²
-    vmax: np.ndarray  # AMSGrad's running maximum of v
-    gavg: np.ndarray  # centered RMSprop's moving average of g
+    momentum: np.ndarray  # m: momentum buffer or first moment; the last g (or g/σ) where none
+    square: np.ndarray  # v: Adagrad's sum (lecture: mean) of g², RMSprop/Adam's average of g²
+    square_max: np.ndarray  # AMSGrad's running maximum of v − ḡ²
+    mean: np.ndarray  # ḡ: centered RMSprop's moving average of g
+
+    @classmethod
+    def initial(cls, params: np.ndarray, square_init: Any) -> State:
+        """The state before the first step, for params of any shape (square_init broadcasts)."""
+        zeros = np.zeros(np.shape(params))
+        return cls(
+            count=0, momentum=zeros, square=zeros + square_init, square_max=zeros, mean=zeros
+        )
 
 
-class Steps(NamedTuple):
-    """Per-step coefficients, each an array over steps (then runs and coordinates)."""
+class Coefficients(NamedTuple):
+    """Per-step coefficients, arrays over steps (then runs, for a batch); the defaults are
+    neutral (the term is off)."""
 
-    lr: np.ndarray  # η_t after the schedule and Adagrad's lr_decay, as reported in Trajectory.lrs
-    s: np.ndarray
-    kappa: np.ndarray
-    a_m: np.ndarray
-    b_m: np.ndarray
-    a_v: np.ndarray
-    b_v: np.ndarray
-    c: np.ndarray
+    lr: Any  # η_t after the schedule and Adagrad's lr_decay, as reported in Trajectory.lrs
+    step_scale: Any
+    param_keep: Any = 1.0
+    momentum_keep: Any = 0.0
+    momentum_gain: Any = 1.0
+    square_keep: Any = 0.0
+    square_gain: Any = 0.0
+    root_correction: Any = 1.0
 
 
 class Constants(NamedTuple):
-    """Per-run constants of the generic rule (floats for one optimizer, arrays for a batch)."""
+    """Per-run constants of the generic rule (numbers for one optimizer, arrays for a batch);
+    the defaults are neutral (the term is off)."""
 
-    l2: Any
+    l2_decay: Any
     eps: Any
-    a_c: Any
-    b_c: Any
-    n_g: Any
-    n_m: Any
-    v0: Any  # initial value of v (Adagrad's initial_accumulator_value)
-    amsgrad: Any  # bool
-    pre: Any  # bool: σ divides g before the momentum buffer (RMSprop with momentum)
-    has_m: Any  # bool: the optimizer has a momentum / first-moment buffer to report
+    mean_keep: Any = 0.0
+    mean_gain: Any = 0.0
+    lookahead_grad: Any = 0.0
+    lookahead_momentum: Any = 1.0
+    square_init: Any = 0.0  # initial value of v (Adagrad's initial_accumulator_value)
+    amsgrad: Any = False
+    sigma_before_momentum: Any = False  # σ divides g before the momentum buffer (RMSprop)
+    has_momentum: Any = False  # the optimizer has a momentum / first-moment buffer to report
 
 
 class Rule(NamedTuple):
-    """Coefficients of one optimizer: ``steps(t)`` for an int array of step indices, and the
-    constants."""
+    """Coefficients of one optimizer: ``coefficients(t)`` for an int array of step indices, and
+    the constants."""
 
-    steps: Callable[[np.ndarray], Steps]
+    coefficients: Callable[[np.ndarray], Coefficients]
     constants: Constants
 
 
 class Terms(NamedTuple):
     """Which optional terms of the generic rule any run needs; the others are skipped."""
 
-    l2: bool
+    l2_decay: bool
     sigma: bool
     centered: bool
     amsgrad: bool
-    pre: bool
+    sigma_before_momentum: bool
     momentum: bool
     nesterov: bool
-    bias: bool
-    decay: bool
+    root_correction: bool
+    param_decay: bool
 
     @classmethod
-    def of(cls, c: Constants, steps: Steps) -> Terms:
+    def of(cls, c: Constants, k: Coefficients) -> Terms:
         return cls(
-            l2=bool(np.any(c.l2 != 0)),
-            sigma=not (np.all(steps.b_v == 0) and np.all(c.v0 == 0) and np.all(c.eps == 1)),
-            centered=bool(np.any(c.b_c != 0)),
+            l2_decay=bool(np.any(c.l2_decay != 0)),
+            sigma=not (
+                np.all(k.square_gain == 0) and np.all(c.square_init == 0) and np.all(c.eps == 1)
+            ),
+            centered=bool(np.any(c.mean_gain != 0)),
             amsgrad=bool(np.any(c.amsgrad)),
-            pre=bool(np.any(c.pre)),
-            momentum=bool(np.any(steps.a_m != 0) or np.any(steps.b_m != 1)),
-            nesterov=bool(np.any(c.n_g != 0)),
-            bias=bool(np.any(steps.c != 1)),
-            decay=bool(np.any(steps.kappa != 1)),
+            sigma_before_momentum=bool(np.any(c.sigma_before_momentum)),
+            momentum=bool(np.any(k.momentum_keep != 0) or np.any(k.momentum_gain != 1)),
+            nesterov=bool(np.any(c.lookahead_grad != 0)),
+            root_correction=bool(np.any(k.root_correction != 1)),
+            param_decay=bool(np.any(k.param_keep != 1)),
         )
 
 
 def advance(
-    p: np.ndarray, g: np.ndarray, state: State, k: Steps, t: int, c: Constants, on: Terms
+    p: np.ndarray, g: np.ndarray, state: State, k: Coefficients, t: int, c: Constants, on: Terms
 ) -> tuple[np.ndarray, State, np.ndarray | float]:
-    """One step of the generic rule at step index ``t`` of the coefficient arrays ``k``.
-
-    Returns the new parameters, the new state and σ (the per-parameter denominator).
-    """
-    _, m, v, vmax, gavg = state
-    if on.l2:
-        g = g + c.l2 * p
+    """One step of the generic rule (module docstring) at step index ``t`` of the coefficient
+    arrays ``k``. Returns the new parameters, the new state and σ (1.0 where there is none)."""
+    m, v, v_max, g_mean = state.momentum, state.square, state.square_max, state.mean
+    if on.l2_decay:
+        g = g + c.l2_decay * p
     sigma = 1.0
     if on.sigma:
-        v = k.a_v[t] * v + k.b_v[t] * g * g
+        v = k.square_keep[t] * v + k.square_gain[t] * g * g
         u = v
         if on.centered:
-            gavg = c.a_c * gavg + c.b_c * g
-            u = v - gavg * gavg
+            g_mean = c.mean_keep * g_mean + c.mean_gain * g
+            u = v - g_mean * g_mean
         if on.amsgrad:
-            vmax = np.maximum(vmax, u)
-            u = np.where(c.amsgrad, vmax, u)
-        sigma = np.sqrt(u) / k.c[t] if on.bias else np.sqrt(u)
+            v_max = np.maximum(v_max, u)
+            u = np.where(c.amsgrad, v_max, u)
+        sigma = np.sqrt(u) / k.root_correction[t] if on.root_correction else np.sqrt(u)
         sigma = sigma + c.eps
-    post = sigma
-    if on.pre:
-        g_or_d = g / np.where(c.pre, sigma, 1.0)
-        post = np.where(c.pre, 1.0, sigma)
+    after = sigma  # what divides the step: σ, or 1 where σ already divided g
+    if on.sigma_before_momentum:
+        d = g / np.where(c.sigma_before_momentum, sigma, 1.0)
+        after = np.where(c.sigma_before_momentum, 1.0, sigma)
     else:
-        g_or_d = g
-    m = k.a_m[t] * m + k.b_m[t] * g_or_d if on.momentum else g_or_d
-    n = c.n_g * g + c.n_m * m if on.nesterov else m
-    step = k.s[t] * n / post if on.sigma else k.s[t] * n
-    p = k.kappa[t] * p + step if on.decay else p + step
-    return p, State(state.count + 1, m, v, vmax, gavg), sigma
+        d = g
+    m = k.momentum_keep[t] * m + k.momentum_gain[t] * d if on.momentum else d
+    n = c.lookahead_grad * g + c.lookahead_momentum * m if on.nesterov else m
+    step = k.step_scale[t] * n / after if on.sigma else k.step_scale[t] * n
+    p = k.param_keep[t] * p + step if on.param_decay else p + step
+    return p, State(state.count + 1, m, v, v_max, g_mean), sigma
 
 
 class Optimizer(NamedTuple):
     """An optimizer as a pair of pure functions (the optax model) plus its coefficients.
 
     ``init(params) -> State`` and ``update(grad, state, params) -> (new_params, new_state)``, for
-    params of shape (..., 2); nothing is mutated. ``hyper`` holds every hyperparameter with its
-    default resolved; ``rule`` is what ``simulate_many`` vectorizes over. ``help(opt.update)``
-    gives the update rule as math and what differs from the lecture.
+    params of any shape; nothing is mutated. ``hyper`` holds every hyperparameter with its default
+    resolved; ``rule`` is what the batch simulators vectorize over. ``help(opt.update)`` gives the
+    update rule as math and what differs from the lecture.
     """
 
     name: str
@@ -172,26 +208,26 @@ def _sgd(lr, momentum, dampening, weight_decay, nesterov, convention="pytorch") 
     direction by today's η_t, the lecture keeps each past gradient at the η it was taken with.
     """
 
-    def steps(t: np.ndarray) -> Steps:
+    def coefficients(t: np.ndarray) -> Coefficients:
         eta = _rates(lr, t)
         if convention == "lecture":
-            return _steps(eta, s=1.0, a_m=momentum, b_m=-eta)
+            return _per_step(eta, step_scale=1.0, momentum_keep=momentum, momentum_gain=-eta)
         first = t == 0
-        return _steps(
+        return _per_step(
             eta,
-            s=-eta,
-            a_m=np.where(first, 0.0, momentum),
-            b_m=np.where(first | (momentum == 0), 1.0, 1.0 - dampening),
+            step_scale=-eta,
+            momentum_keep=np.where(first, 0.0, momentum),
+            momentum_gain=np.where(first | (momentum == 0), 1.0, 1.0 - dampening),
         )
 
     return Rule(
-        steps,
-        _constants(
-            l2=weight_decay,
+        coefficients,
+        Constants(
+            l2_decay=weight_decay,
             eps=1.0,
-            n_g=float(nesterov),
-            n_m=momentum if nesterov else 1.0,
-            has_m=momentum > 0,
+            lookahead_grad=float(nesterov),
+            lookahead_momentum=momentum if nesterov else 1.0,
+            has_momentum=momentum > 0,
         ),
     )
 
@@ -208,13 +244,17 @@ def _adagrad(lr, lr_decay, weight_decay, initial_accumulator_value, eps, convent
     gradients, which makes the steps burst.
     """
 
-    def steps(t: np.ndarray) -> Steps:
+    def coefficients(t: np.ndarray) -> Coefficients:
         eta = _rates(lr, t) / (1 + t * lr_decay)
         if convention == "lecture":
-            return _steps(eta, s=-eta, a_v=t / (t + 1.0), b_v=1.0 / (t + 1.0))
-        return _steps(eta, s=-eta, a_v=1.0, b_v=1.0)
+            keep, gain = t / (t + 1.0), 1.0 / (t + 1.0)
+            return _per_step(eta, step_scale=-eta, square_keep=keep, square_gain=gain)
+        return _per_step(eta, step_scale=-eta, square_keep=1.0, square_gain=1.0)
 
-    return Rule(steps, _constants(l2=weight_decay, eps=eps, v0=initial_accumulator_value))
+    return Rule(
+        coefficients,
+        Constants(l2_decay=weight_decay, eps=eps, square_init=initial_accumulator_value),
+    )
 
 
 def _rmsprop(lr, alpha, eps, weight_decay, momentum, centered, convention) -> Rule:
@@ -229,22 +269,28 @@ def _rmsprop(lr, alpha, eps, weight_decay, momentum, centered, convention) -> Ru
     ε is added to σ as in torch; centered is not part of the lecture's form.
     """
 
-    def steps(t: np.ndarray) -> Steps:
+    def coefficients(t: np.ndarray) -> Coefficients:
         eta = _rates(lr, t)
-        a_v, b_v = alpha, 1.0 - alpha
+        keep, gain = alpha, 1.0 - alpha
         if convention == "lecture":
-            a_v, b_v = np.where(t == 0, 0.0, a_v), np.where(t == 0, 1.0, b_v)
-        return _steps(eta, s=-eta, a_v=a_v, b_v=b_v, a_m=momentum if momentum > 0 else 0.0)
+            keep, gain = np.where(t == 0, 0.0, keep), np.where(t == 0, 1.0, gain)
+        return _per_step(
+            eta,
+            step_scale=-eta,
+            square_keep=keep,
+            square_gain=gain,
+            momentum_keep=momentum if momentum > 0 else 0.0,
+        )
 
     return Rule(
-        steps,
-        _constants(
-            l2=weight_decay,
+        coefficients,
+        Constants(
+            l2_decay=weight_decay,
             eps=eps,
-            a_c=alpha if centered else 0.0,
-            b_c=1.0 - alpha if centered else 0.0,
-            pre=momentum > 0,
-            has_m=momentum > 0,
+            mean_keep=alpha if centered else 0.0,
+            mean_gain=1.0 - alpha if centered else 0.0,
+            sigma_before_momentum=momentum > 0,
+            has_momentum=momentum > 0,
         ),
     )
 
@@ -262,23 +308,25 @@ def _adam(lr, betas, eps, weight_decay, amsgrad, decoupled) -> Rule:
     """
     beta1, beta2 = betas
 
-    def steps(t: np.ndarray) -> Steps:
+    def coefficients(t: np.ndarray) -> Coefficients:
         eta = _rates(lr, t)
         n = t + 1.0
-        return _steps(
+        return _per_step(
             eta,
-            s=-eta / (1 - beta1**n),
-            kappa=1 - eta * weight_decay if decoupled else 1.0,
-            a_m=beta1,
-            b_m=1.0 - beta1,
-            a_v=beta2,
-            b_v=1.0 - beta2,
-            c=(1 - beta2**n) ** 0.5,
+            step_scale=-eta / (1 - beta1**n),
+            param_keep=1 - eta * weight_decay if decoupled else 1.0,
+            momentum_keep=beta1,
+            momentum_gain=1.0 - beta1,
+            square_keep=beta2,
+            square_gain=1.0 - beta2,
+            root_correction=(1 - beta2**n) ** 0.5,
         )
 
     return Rule(
-        steps,
-        _constants(l2=0.0 if decoupled else weight_decay, eps=eps, amsgrad=amsgrad, has_m=True),
+        coefficients,
+        Constants(
+            l2_decay=0.0 if decoupled else weight_decay, eps=eps, amsgrad=amsgrad, has_momentum=True
+        ),
     )
 
 
@@ -294,31 +342,10 @@ def _rates(lr: float | Schedule, t: np.ndarray) -> np.ndarray:
     return eta
 
 
-def _steps(eta: np.ndarray, *, s, kappa=1.0, a_m=0.0, b_m=1.0, a_v=0.0, b_v=0.0, c=1.0) -> Steps:
-    shape = eta.shape
-    return Steps(
-        *(
-            np.broadcast_to(np.asarray(x, dtype=float), shape)
-            for x in (eta, s, kappa, a_m, b_m, a_v, b_v, c)
-        )
-    )
-
-
-def _constants(
-    *, l2, eps, a_c=0.0, b_c=0.0, n_g=0.0, n_m=1.0, v0=0.0, amsgrad=False, pre=False, has_m=False
-) -> Constants:
-    return Constants(
-        float(l2),
-        float(eps),
-        float(a_c),
-        float(b_c),
-        float(n_g),
-        float(n_m),
-        float(v0),
-        bool(amsgrad),
-        bool(pre),
-        bool(has_m),
-    )
+def _per_step(eta: np.ndarray, **coefficients: Any) -> Coefficients:
+    """Coefficients by keyword, η_t and the others, each broadcast to the steps of ``eta``."""
+    given = Coefficients(lr=eta, **coefficients)
+    return Coefficients(*(np.broadcast_to(np.asarray(x, dtype=float), eta.shape) for x in given))
 
 
 # name -> (rule builder, defaults); defaults follow torch.optim 2.x.
@@ -388,11 +415,10 @@ def make_optimizer(name: str, **hyper: Any) -> Optimizer:
     rule = build(**resolved)
 
     def init(params: np.ndarray) -> State:
-        zeros = np.zeros(np.shape(params))
-        return State(0, zeros, zeros + rule.constants.v0, zeros, zeros)
+        return State.initial(params, rule.constants.square_init)
 
     def update(grad: np.ndarray, state: State, params: np.ndarray) -> tuple[np.ndarray, State]:
-        k = rule.steps(np.array([state.count]))
+        k = rule.coefficients(np.array([state.count]))
         on = Terms.of(rule.constants, k)
         with np.errstate(all="ignore"):
             p, new, _ = advance(

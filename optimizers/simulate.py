@@ -1,43 +1,53 @@
-"""The trajectory simulator: many runs (optimizers × starts) advanced together, vectorized.
+"""The trajectory simulator on 2-D surfaces: every step of a few runs, kept for drawing.
 
-``simulate_many`` stacks each run's coefficients (``Optimizer.rule``) into arrays of shape
-(steps, runs, 2) and advances every run through ``rules.advance``, the same code each
-``Optimizer.update`` uses; ``simulate`` is ``simulate_many`` with one run.
+``simulate_many`` is a client of the general stepping loop (``engine.Runs``), with θ = (x, y);
+``simulate`` is ``simulate_many`` with one run. ``sweep`` (optimizers/sweep.py) shares the
+surface evaluation below and keeps only a summary of each run.
 
 Choices:
 - Divergence: a point is bad when it is non-finite or farther than ``DIVERGENCE_FACTOR`` × the
   domain's span from the domain's centre (per coordinate). ``diverged_at`` is the index of the
   first bad point; the arrays stop just before it (``points[:diverged_at]``, and the per-step
-  arrays one shorter). A diverged run is dropped from the batch (frozen); the others go on. Runs
-  are checked every ``_CHUNK`` steps, and a bad run's steps after its first bad point are
-  discarded, so the result is the same as checking every step.
+  arrays one shorter). A run whose gradient is not finite at a good point (a kink, such as
+  Ackley's minimum) stops there instead, with ``undefined_at`` that point's index: the arrays
+  end with it (``points[:undefined_at + 1]``; its ``grads`` row is not finite).
 - Minibatches: each epoch is a fresh permutation of the samples from
   ``np.random.default_rng(seed)``, cut into batches of ``batch_size`` without replacement; the
   last partial batch of an epoch is dropped (torch's DataLoader ``drop_last=True``) so every
   update averages the same number of samples. The sequence depends only on (seed, n_samples,
   batch_size, steps), so every run of a call sees the same batches.
+- Bit-identity across batches: a run gives the same bits alone or among thousands. NumPy's
+  transcendental functions (exp, sin, log, …) run SIMD loops chosen by memory layout, and a loop
+  may treat a short tail, or an array of one element (which NumPy flags as contiguous), apart
+  from full vectors. So ``on_lanes`` always gives the surface x and y as the columns of an
+  (m, 2) array, m a multiple of ``LANES`` (one AVX-512 register of float64), padded with copies
+  of the last point: every point meets the same code, alone or among thousands. It is free when
+  the number of runs is a multiple of LANES, a copy of the points otherwise.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from optimizers.rules import Constants, Optimizer, State, Steps, Terms, advance
+from optimizers.engine import MAX_STEPS, GradAt, Runs, check
+from optimizers.rules import Optimizer
 
-MAX_STEPS = 10_000
+__all__ = ["MAX_STEPS", "Trajectory", "simulate", "simulate_many"]
+
 MAX_RUNS = 16
 DIVERGENCE_FACTOR = 1e6
-_CHUNK = 64
+LANES = 8
 
 
 class Trajectory(NamedTuple):
     """One run. ``points``, ``losses`` and ``grads`` (the full-surface loss and gradient) are per
     point, start included; ``lrs`` (η_t after schedule and lr_decay), ``sigmas`` (the denominator
     each step divided by, 1 where none), ``momenta`` (the momentum / first-moment buffer after
-    each step, 0 where none) and ``batches`` (sample indices, None for full batch) are per step."""
+    each step, 0 where none) and ``batches`` (sample indices, None for full batch) are per step.
+    ``diverged_at`` / ``undefined_at``: see the module docstring (None if the run did not)."""
 
     points: np.ndarray
     losses: np.ndarray
@@ -47,6 +57,7 @@ class Trajectory(NamedTuple):
     sigmas: np.ndarray
     momenta: np.ndarray
     batches: np.ndarray | None
+    undefined_at: int | None = None
 
 
 def simulate(
@@ -77,114 +88,90 @@ def simulate_many(
     for the full batch). Same inputs and seed give bit-identical arrays.
     """
     starts = np.array(starts, dtype=float).reshape(-1, 2)
-    runs = len(optimizers)
-    _check(runs == len(starts), f"{runs} optimizers but {len(starts)} starts")
-    _check(1 <= runs <= MAX_RUNS, f"runs must be between 1 and {MAX_RUNS}, got {runs}")
-    _check(
-        isinstance(steps, int | np.integer) and 0 <= steps <= MAX_STEPS,
-        f"steps must be an integer between 0 and {MAX_STEPS}, got {steps}",
+    check(
+        1 <= len(optimizers) <= MAX_RUNS,
+        f"runs must be between 1 and {MAX_RUNS}, got {len(optimizers)}",
     )
-    centre, bound = _bounds(surface)
-    _check(np.all(np.isfinite(starts)), "start must be finite")
-    _check(np.all(np.abs(starts - centre) <= bound), "start lies outside the divergence bound")
-    batches = _batches(surface, batch_size, steps, seed)
+    runs = Runs(optimizers, starts, steps)
+    centre, bound = check_starts(surface, starts)
+    batches = minibatches(surface, batch_size, steps, seed)
 
-    t = np.arange(steps)
-    per_run = [o.rule.steps(t) for o in optimizers]
-    k = Steps(
-        *(np.repeat(np.stack(f, axis=1)[:, :, None], 2, axis=2) for f in zip(*per_run, strict=True))
-    )
-    consts = Constants(
-        *(
-            np.repeat(np.array(f)[:, None], 2, axis=1)
-            for f in zip(*(o.rule.constants for o in optimizers), strict=True)
-        )
-    )
-    on = Terms.of(consts, k)
-
-    points = np.full((steps + 1, runs, 2), np.nan)
+    points = np.full((steps + 1, len(starts), 2), np.nan)
     points[0] = starts
-    sigmas = np.ones((steps, runs, 2))
-    momenta = np.zeros((steps, runs, 2))
-    diverged: list[int | None] = [None] * runs
-    alive = np.arange(runs)
-    zeros = np.zeros((runs, 2))
-    state = State(0, zeros, zeros + consts.v0, zeros, zeros)
-    p = starts
+    sigmas = np.ones((steps, len(starts), 2))
+    momenta = np.zeros_like(sigmas)
+    for b in runs.blocks(gradient(surface, batches), centre, bound, details=True):
+        span = slice(b.first, b.first + len(b.points))
+        points[span.start + 1 : span.stop + 1, b.alive] = b.points
+        sigmas[span, b.alive] = b.sigmas
+        momenta[span, b.alive] = b.momenta
+    flat = points.reshape(-1, 2)
     with np.errstate(all="ignore"):
-        for t0 in range(0, steps, _CHUNK):
-            t1 = min(t0 + _CHUNK, steps)
-            block = np.empty((t1 - t0, len(alive), 2))
-            s_block, m_block = np.ones_like(block), np.zeros_like(block)
-            for i, step in enumerate(range(t0, t1)):
-                x, y = p[:, 0], p[:, 1]
-                if batches is None:
-                    g = surface.grad(x, y)
-                else:
-                    g = surface.batch_grad(x, y, batches[step])
-                p, state, sigma = advance(p, g, state, k, step, consts, on)
-                block[i] = p
-                if on.sigma:
-                    s_block[i] = sigma
-                m_block[i] = state.m
-            points[t0 + 1 : t1 + 1, alive] = block
-            sigmas[t0:t1, alive] = s_block
-            momenta[t0:t1, alive] = m_block
-            ok = np.all(np.abs(block - centre) <= bound, axis=-1)
-            failed = ~ok.all(axis=0)
-            if failed.any():
-                for run, first in zip(alive[failed], ok[:, failed].argmin(axis=0), strict=True):
-                    diverged[run] = t0 + 1 + int(first)
-                keep = ~failed
-                alive = alive[keep]
-                if not len(alive):
-                    break
-                p = p[keep]
-                state = State(state.count, *(a[keep] for a in state[1:]))
-                k = Steps(*(a[:, keep] for a in k))
-                consts = Constants(*(a[keep] for a in consts))
-        flat = points.reshape(-1, 2)
-        losses = np.asarray(surface.f(flat[:, 0], flat[:, 1]), dtype=float)
-        losses = np.broadcast_to(losses, flat[:, 0].shape).reshape(steps + 1, runs)
-        grads = np.asarray(surface.grad(flat[:, 0], flat[:, 1]), dtype=float).reshape(points.shape)
-    lrs = np.stack([f.lr for f in per_run], axis=1)
-    has_m = np.array([o.rule.constants.has_m for o in optimizers])
+        losses = on_lanes(surface.f, flat).reshape(steps + 1, -1)
+        grads = on_lanes(surface.grad, flat).reshape(points.shape)
     out = []
-    for r in range(runs):
-        n = steps + 1 if diverged[r] is None else diverged[r]
+    for r in range(len(starts)):
+        n = kept_points(runs, r)
         out.append(
             Trajectory(
                 points=points[:n, r].copy(),
                 losses=losses[:n, r].copy(),
                 grads=grads[:n, r].copy(),
-                lrs=lrs[: n - 1, r].copy(),
-                diverged_at=diverged[r],
+                lrs=runs.lrs[: n - 1, r].copy(),
+                diverged_at=runs.diverged_at[r],
                 sigmas=sigmas[: n - 1, r].copy(),
-                momenta=momenta[: n - 1, r] * has_m[r],
+                momenta=momenta[: n - 1, r] * runs.has_momentum[r],
                 batches=None if batches is None else batches[: n - 1].copy(),
+                undefined_at=runs.undefined_at[r],
             )
         )
     return out
 
 
-def _check(ok: bool, message: str) -> None:
-    if not ok:
-        raise ValueError(message)
+def kept_points(runs: Runs, r: int) -> int:
+    """How many points run r keeps, start included."""
+    if runs.diverged_at[r] is not None:
+        return runs.diverged_at[r]
+    if runs.undefined_at[r] is not None:
+        return runs.undefined_at[r] + 1
+    return runs.steps + 1
 
 
-def _bounds(surface: Any) -> tuple[np.ndarray, np.ndarray]:
+def on_lanes(fn: Callable[..., np.ndarray], points: np.ndarray, *args: Any) -> np.ndarray:
+    """``fn(x, y, *args)`` at ``points`` (n, 2), x and y given as the columns of a C-contiguous
+    (m, 2) array, m a multiple of LANES (padded with the last point; module docstring: why)."""
+    n = len(points)
+    if n % LANES or not points.flags.c_contiguous:
+        padded = np.empty((n + -n % LANES, 2))
+        padded[:n] = points
+        padded[n:] = points[-1]
+        points = padded
+    return fn(points[:, 0], points[:, 1], *args)[:n]
+
+
+def gradient(surface: Any, batches: np.ndarray | None) -> GradAt:
+    """The gradient the runs follow at step t: the full surface's, or that of batch t."""
+    if batches is None:
+        return lambda p, t: on_lanes(surface.grad, p)
+    return lambda p, t: on_lanes(surface.batch_grad, p, batches[t])
+
+
+def check_starts(surface: Any, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The divergence bound (centre, half-width per coordinate), with every start inside it."""
     (x0, x1), (y0, y1) = surface.domain
     centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
-    return centre, DIVERGENCE_FACTOR * np.array([x1 - x0, y1 - y0], dtype=float)
+    bound = DIVERGENCE_FACTOR * np.array([x1 - x0, y1 - y0], dtype=float)
+    check(bool(np.all(np.abs(starts - centre) <= bound)), "start lies outside the divergence bound")
+    return centre, bound
 
 
-def _batches(surface: Any, batch_size: int | None, steps: int, seed: int) -> np.ndarray | None:
+def minibatches(surface: Any, batch_size: int | None, steps: int, seed: int) -> np.ndarray | None:
     """(steps, batch_size) sample indices: epochs of fresh permutations, partial batches dropped."""
     if batch_size is None:
         return None
     n = getattr(surface, "n_samples", None)
-    _check(n is not None, "batch_size needs a data-defined surface; this one is analytic")
-    _check(
+    check(n is not None, "batch_size needs a data-defined surface; this one is analytic")
+    check(
         isinstance(batch_size, int | np.integer) and 1 <= batch_size <= n,
         f"batch_size must be an integer between 1 and n_samples={n}, got {batch_size}",
     )

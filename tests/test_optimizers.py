@@ -59,19 +59,23 @@ LRS = {
 SURFACES = {"quadratic": (Quadratic(), (2.0, -1.0)), "rosenbrock": (Rosenbrock(), (-1.5, 2.0))}
 
 
-def torch_trajectory(opt: Optimizer, surface, start, steps=STEPS, scheduler=None) -> np.ndarray:
-    """The same run in torch.optim (float64), with an optional lr_scheduler stepped each step.
+def torch_trajectory(opt: Optimizer, grad, start, steps=STEPS, scheduler=None) -> np.ndarray:
+    """The same run in torch.optim (float64), with an optional lr_scheduler stepped each step;
+    ``grad`` maps θ (a 1-D array) to ∇L, or is a 2-D surface.
 
     torch gets the surface's own gradient: autograd's differs in the last bit (another order of
     products), and on Rosenbrock's curved valley such differences grow past 1e-9 in 200 steps.
     """
+    if hasattr(grad, "grad"):
+        surface = grad
+        grad = lambda theta: surface.grad(*theta)  # noqa: E731
     p = torch.tensor(start, dtype=torch.float64)
     hyper = {k: v for k, v in opt.hyper.items() if k != "convention"}
     torch_opt = TORCH[opt.name]([p], **hyper)
     sched = scheduler(torch_opt) if scheduler else None
     points = [p.clone()]
     for _ in range(steps):
-        p.grad = torch.from_numpy(surface.grad(*p.numpy()))
+        p.grad = torch.from_numpy(np.asarray(grad(p.numpy()), dtype=float))
         torch_opt.step()
         if sched:
             sched.step()
@@ -196,7 +200,7 @@ def test_adam_state_and_amsgrad_by_hand():
     for amsgrad, v in ((False, 0.999 * G0**2 * 0.001), (True, G0**2 * 0.001)):
         opt = make_optimizer("adam", lr=0.1, eps=TINY, weight_decay=0.0, amsgrad=amsgrad)
         p, state = opt.update(G0, opt.init(THETA), THETA)
-        np.testing.assert_allclose(state.m, 0.1 * G0, rtol=1e-15)
+        np.testing.assert_allclose(state.momentum, 0.1 * G0, rtol=1e-15)
         p, state = opt.update(zero, state, p)
         m = 0.09 * G0
         expected = np.array([0.9, -1.9]) - 0.1 * (m / 0.19) / (v / 0.001999) ** 0.5

@@ -183,16 +183,40 @@ def test_divergence_truncates_that_run_only_and_leaks_no_warning():
     assert np.any(np.abs(p) > 6e6)
 
 
-def test_non_finite_gradient_is_divergence():
-    class Cliff(Quadratic):
-        def grad(self, x, y):
-            return np.where((x < 0.5)[..., None], np.nan, super().grad(x, y))
+class Cliff(Quadratic):
+    """The quadratic without a gradient left of x = 0.5 (finite loss, NaN gradient)."""
 
+    def grad(self, x, y):
+        return np.where((np.asarray(x) < 0.5)[..., None], np.nan, super().grad(x, y))
+
+
+def test_a_point_without_gradient_stops_the_run_as_undefined_not_diverged():
+    fine = make_optimizer("adam", lr=0.001)  # moves at most 0.1 in 100 steps: stays at x ≥ 0.5
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        traj = simulate(Cliff(), make_optimizer("sgd", lr=0.1), (1.0, 0.0), 100)
-    assert traj.diverged_at is not None and np.all(np.isfinite(traj.points))
-    assert traj.points[-1, 0] < 0.5 and traj.points.shape == (traj.diverged_at, 2)
+        traj, other = simulate_many(Cliff(), [make_optimizer("sgd", lr=0.1), fine],
+                                    [(1.0, 0.0), (2.0, 2.0)], 100)  # fmt: skip
+    k = traj.undefined_at
+    assert traj.diverged_at is None and k is not None and 1 < k < 100
+    # the point without a gradient is the last one kept; every point before it had one
+    assert traj.points.shape == (k + 1, 2) and np.all(np.isfinite(traj.points))
+    assert traj.points[-1, 0] < 0.5 and np.all(traj.points[:-1, 0] >= 0.5)
+    assert np.all(np.isnan(traj.grads[-1])) and np.all(np.isfinite(traj.grads[:-1]))
+    assert traj.lrs.shape == (k,) and traj.sigmas.shape == traj.momenta.shape == (k, 2)
+    assert other.undefined_at is None and other.points.shape == (101, 2)
+    assert_same(other, simulate(Cliff(), fine, (2.0, 2.0), 100))
+
+
+def test_a_start_at_a_kink_is_undefined_at_step_0():
+    from surfaces import get_surface
+
+    ackley = get_surface("ackley")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        traj = simulate(ackley, make_optimizer("adam", lr=0.1), (0.0, 0.0), 50)
+    assert traj.undefined_at == 0 and traj.diverged_at is None
+    assert np.array_equal(traj.points, [[0.0, 0.0]]) and traj.lrs.shape == (0,)
+    assert traj.losses[0] == pytest.approx(0.0, abs=1e-12)
 
 
 def test_deterministic():
