@@ -46,6 +46,15 @@ def decode_arrays(node):
     return node
 
 
+def link(at) -> dict[str, str]:
+    """The page's URL query after a run, one value per key (AppTest's own form differs between
+    Streamlit versions: strings in some, lists in others)."""
+    def last(value):
+        return last(value[-1]) if isinstance(value, list) else value
+
+    return {key: last(value) for key, value in dict(at.query_params).items()}
+
+
 def traces(figure: dict, role: str) -> list[dict]:
     """The traces of a trajectory figure with this role (viz.trajectory's ``meta``), run order."""
     found = [t for t in figure["data"] if (t.get("meta") or {}).get("role") == role]

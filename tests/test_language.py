@@ -1,28 +1,28 @@
 """The page's language: from the link, else the browser's, switchable; a shared link keeps it."""
 
-from helpers import run_page
+from helpers import link, run_page
 
 PAGE = "views/playground.py"
 
 
 def test_english_by_default_and_nothing_in_the_link():
     at = run_page(PAGE)
-    assert at.session_state["lang"] == "en" and "lang" not in at.query_params
+    assert at.session_state["lang"] == "en" and "lang" not in link(at)
 
 
 def test_the_link_chooses_the_language_and_keeps_it():
     at = run_page(PAGE, {"lang": "zh", "steps": "300"})
     assert not at.warning and at.session_state["lang"] == "zh"
     at.slider(key="r0_momentum").set_value(0.5).run()
-    assert at.query_params["lang"] == "zh" and at.query_params["r0_momentum"] == "0.5"
+    assert link(at)["lang"] == "zh" and link(at)["r0_momentum"] == "0.5"
 
 
 def test_the_switch_puts_the_language_in_the_link():
     at = run_page(PAGE)
     at.button_group(key="lang").set_value("zh").run()
-    assert at.session_state["lang"] == "zh" and at.query_params["lang"] == "zh"
+    assert at.session_state["lang"] == "zh" and link(at)["lang"] == "zh"
     at.button_group(key="lang").set_value("en").run()
-    assert "lang" not in at.query_params
+    assert "lang" not in link(at)
 
 
 def test_an_unknown_language_is_refused_with_a_note():

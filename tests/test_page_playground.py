@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from helpers import figures, open_preset, paths, run_page, traces
+from helpers import figures, link, open_preset, paths, run_page, traces
 
 from optimizers import make_optimizer, simulate
 from surfaces import get_surface
@@ -93,7 +93,7 @@ def test_learning_rate_slider_changes_the_trajectory_and_the_link():
     assert not at.exception
     assert before.shape == after.shape and not np.allclose(before, after)
     assert at.table[0].value.loc["optimizer", "run 1"] == "sgd (lr 0.002)"
-    assert dict(at.query_params) == {"r0_lr": "0.002"}
+    assert link(at) == {"r0_lr": "0.002"}
 
 
 def test_changes_in_a_row_all_reach_the_link():
@@ -102,13 +102,13 @@ def test_changes_in_a_row_all_reach_the_link():
     at.select_slider(key="r0_lr").set_value(0.002).run()
     at.selectbox(key="r1_opt").set_value("adam").run()
     at.select_slider(key="tolerance").set_value(0.01).run()
-    assert dict(at.query_params) == {
+    assert link(at) == {
         "r0_lr": "0.002", "r1_opt": "adam", "steps": "510", "tolerance": "0.01"
     }  # fmt: skip
-    shared = run_page(PAGE, dict(at.query_params))
+    shared = run_page(PAGE, link(at))
     assert figures(shared) == figures(at)
     at.slider(key="steps").set_value(500).run()  # back to the default: out of the link
-    assert "steps" not in at.query_params
+    assert "steps" not in link(at)
 
 
 def test_url_restores_the_view_exactly():
@@ -133,15 +133,15 @@ def test_url_restores_the_view_exactly():
     by_hand.slider(key="r1_momentum").set_value(0.8).run()
     assert figures(shared) == figures(by_hand)
     # Both links are the same: the asked values, less those that are the defaults anyway.
-    assert dict(by_hand.query_params) == dict(shared.query_params)
-    assert dict(shared.query_params).items() <= query.items()
+    assert link(by_hand) == link(shared)
+    assert link(shared).items() <= query.items()
 
 
 def test_links_made_with_labels_still_open():
     """Before options were written by value, links held the labels (surface=Himmelblau)."""
     at = run_page(PAGE, {"surface": "Himmelblau"})
     assert not at.warning and at.session_state["surface"] == "himmelblau"
-    assert at.query_params["surface"] == "himmelblau"
+    assert link(at)["surface"] == "himmelblau"
 
 
 def test_another_surface_starts_from_its_own_start():
@@ -168,7 +168,7 @@ def test_bad_url_loads_defaults_with_a_note_and_leaves_the_link(query, ignored):
     assert not at.exception
     assert len(at.warning) == 1 and ignored in at.warning[0].value
     assert len(contour(at)["frames"]) > 1  # the default view is still drawn
-    assert dict(at.query_params) == {}  # the bad values do not travel with a shared link
+    assert link(at) == {}  # the bad values do not travel with a shared link
 
 
 def test_formula_error_keeps_the_last_good_surface():
@@ -192,9 +192,9 @@ def test_loss_panel_shows_the_gap_to_the_minimum_where_the_loss_goes_negative():
 
 def test_preset_note_goes_when_its_view_is_changed():
     at = open_preset(PAGE, PRESETS, "Stalling at a saddle")
-    assert "Stalling at a saddle" in at.info[0].value and at.query_params["preset"]
+    assert "Stalling at a saddle" in at.info[0].value and link(at)["preset"]
     at.slider(key="steps").set_value(450).run()
-    assert not at.info and "preset" not in at.query_params
+    assert not at.info and "preset" not in link(at)
 
 
 @pytest.mark.parametrize("name", list(PRESETS))

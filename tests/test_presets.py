@@ -5,7 +5,7 @@ import html
 import importlib
 
 import pytest
-from helpers import run_page
+from helpers import link, run_page
 
 from ui.catalogue import PAGES
 from ui.presets import Preset, preset_href, preset_query
@@ -41,4 +41,4 @@ def test_preset_is_a_link_that_loads_exactly(path, name, preset, sidebars):
     for key, value in preset.values.items():
         if not isinstance(value, list):  # AppTest's query params hold one value per key
             assert at.session_state[key] == value, key
-    assert "preset" in at.query_params  # the view is the preset's, so its name stays
+    assert "preset" in link(at)  # the view is the preset's, so its name stays

@@ -171,7 +171,7 @@ def on_preset_holds(show_note: Callable[[], None]) -> None:
 def _write(state: _State) -> None:
     query = _query(state)
     if query != _incoming():
-        st.query_params.from_dict(query)
+        st.query_params.from_dict({k: v[0] if len(v) == 1 else v for k, v in query.items()})
     state.written = query
 
 
