@@ -9,12 +9,13 @@ array([0., 0.])
 import surfaces.networks  # noqa: F401  (part 2: batch size and momentum)
 from surfaces import analytic, classification, data  # noqa: F401  (registration order: analytic first)
 from surfaces.base import CriticalPoint, Param, Surface
-from surfaces.critical import critical_points
+from surfaces.critical import CriticalPoints, critical_points
 from surfaces.expression import ExpressionError, parse_expression
 from surfaces.registry import get_surface, list_surfaces
 
 __all__ = [
     "CriticalPoint",
+    "CriticalPoints",
     "ExpressionError",
     "Param",
     "Surface",

@@ -8,9 +8,9 @@ every surface):
    finds nothing new (the cap on starts bounds the time for any user formula).
 2. Converged points inside the domain are merged and polished by minimum-norm Newton steps
    (pseudo-inverse of the Hessian), to about 1e-10 or better for nondegenerate points.
-3. Kind from the Hessian eigenvalues: an eigenvalue is zero when it is below ``ZERO_TOL`` times the
-   median Hessian norm over the starts. Mixed signs: saddle; otherwise minimum or maximum; a zero
-   eigenvalue: degenerate.
+3. Kind from the eigenvalues of the Hessian at the point, read by ``surfaces.hessian.classify``
+   (the app's one tolerance and scaling for "zero", shared with the Taylor model and the pages):
+   mixed signs, saddle; otherwise a zero eigenvalue, degenerate; otherwise minimum or maximum.
 4. A degenerate point is tested for isolation: if a point a small step along its null direction
    also converges (orthogonally) to a critical point nearby instead of back, it lies on a curve of
    critical points. The curve is traced by predictor–corrector continuation and reported once per
@@ -22,6 +22,12 @@ every surface):
    non-isolated set whose ``curve`` holds sample points of it (unordered): there is nothing to
    trace, and testing thousands of points one by one would take a minute.
 
+Time: a user's formula (``FormulaSurface``) is searched in a worker process that is killed after
+``time_budget`` seconds (``CRITICAL_BUDGET`` by default; see ``surfaces.sandbox``); what the last
+finished grid found comes back with ``complete=False`` and a ``note`` to show. One evaluation of
+such a surface is bounded by the size checks of ``parse_expression``. Built-in surfaces are
+searched in this process, to the end unless a ``time_budget`` is given (checked between grids).
+
 Kinks: a surface's declared non-differentiable minima (``surface.kinks``, Ackley's origin) have no
 gradient, so Newton never lands there; they are appended as minima with ``smooth=False`` and NaN
 eigenvalues and eigenvectors. Results are ordered minima, saddles, maxima, degenerate, each by
@@ -30,17 +36,31 @@ value.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterable, Iterator
+
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from surfaces import sandbox
 from surfaces.base import KINDS, CriticalPoint, Surface
+from surfaces.expression import FormulaSurface
+from surfaces.hessian import (
+    ZERO_TOL,
+    classify,
+    eigen,
+    positive_median,
+    scales,
+    verdicts,
+    zero_eigenvalues,
+)
 
 GRIDS = (24, 48, 96, 192)
+CRITICAL_BUDGET = 5.0  # seconds of worker time for a user formula's search
 LM_ITERATIONS = 80
 POLISH_ITERATIONS = 6
-ZERO_TOL = 1e-7
 GRAD_TOL = 1e-8
 MERGE_TOL = 1e-7
 CURVE_STEP = 0.005
@@ -136,7 +156,15 @@ def _polish(unit: _Unit, u: np.ndarray, cutoff: float, iterations: int) -> np.nd
 
 
 def _merge(points: np.ndarray) -> np.ndarray:
-    """One representative per cluster of points closer than MERGE_TOL."""
+    """One representative per cluster of points closer than MERGE_TOL.
+
+    Points sharing a cell of side MERGE_TOL/√2 are within MERGE_TOL of each other, so each cell
+    keeps its first point before the pairs are listed: thousands of starts that converge to one
+    root would otherwise make millions of pairs.
+    """
+    cells = np.floor(points * (np.sqrt(2) / MERGE_TOL))
+    _, first = np.unique(cells, axis=0, return_index=True)
+    points = points[np.sort(first)]
     if len(points) < 2:
         return points
     pairs = cKDTree(points).query_pairs(MERGE_TOL, output_type="ndarray")
@@ -147,15 +175,30 @@ def _merge(points: np.ndarray) -> np.ndarray:
     return points[np.sort(first)]
 
 
+class CriticalPoints(list):
+    """What ``critical_points`` found: a list of CriticalPoint, with ``complete`` (the search ran
+    to its end) and, when it did not, a ``note`` saying why, in words a page can show."""
+
+    def __init__(
+        self, points: Iterable[CriticalPoint] = (), *, complete: bool = True, note: str = ""
+    ) -> None:
+        super().__init__(points)
+        self.complete = complete
+        self.note = note
+
+
 class _Finder:
     def __init__(self, surface: Surface) -> None:
         self.unit = _Unit(surface)
+        self.scale = scales(surface)
         sample = _grid(GRIDS[0])
         with np.errstate(all="ignore"):
             g_norm = np.linalg.norm(self.unit.grad(sample), axis=-1)
             h_norm = np.sqrt(np.einsum("nij,nij->n", *[self.unit.hessian(sample)] * 2))
-        self.g_scale = _positive_median(g_norm)
-        self.h_scale = _positive_median(h_norm)
+        self.g_scale = positive_median(g_norm)
+        self.h_scale = positive_median(h_norm)
+        # Along a valley, Newton steps ignore curvature the classifier calls zero.
+        self.flat = ZERO_TOL * self.h_scale
 
     def converged(self, u: np.ndarray) -> np.ndarray:
         """Inside the domain, gradient ~0, and a finite Hessian to classify it by."""
@@ -172,14 +215,17 @@ class _Finder:
         return u[self.converged(u)]
 
     def eigen(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """In unit coordinates: the directions to probe and trace valleys along."""
         return np.linalg.eigh(self.unit.hessian(u))
 
-    def is_zero(self, w: np.ndarray) -> np.ndarray:
-        return np.abs(w) <= ZERO_TOL * self.h_scale
+    def eigenvalues(self, u: np.ndarray) -> np.ndarray:
+        """Of the raw Hessian, as shown and classified, at the points u."""
+        p = self.unit.point(u)
+        return eigen(self.unit.surface.hessian(p[..., 0], p[..., 1]))[0]
 
     def on_curve(self, u: np.ndarray, null: np.ndarray) -> bool:
         """Does a point a small step along the null direction converge to a different root?"""
-        probe = _polish(self.unit, (u + 10 * CURVE_STEP * null)[None], 0.0, 30)
+        probe = _polish(self.unit, (u + 10 * CURVE_STEP * null)[None], self.flat, 30)
         moved = np.linalg.norm(probe[0] - u) > 5 * CURVE_STEP
         return bool(moved and self.converged(probe)[0])
 
@@ -189,9 +235,9 @@ class _Finder:
         for direction in (1.0, -1.0):
             u, v, half, step = u0, direction * null, [], CURVE_STEP
             while len(half) < MAX_CURVE_POINTS and step > CURVE_STEP * 1e-6:
-                q = _polish(self.unit, (u + step * v)[None], 0.0, 8)
-                if not self.converged(q)[0]:
-                    step /= 2  # near the domain's edge: shorter steps end the curve on it
+                q = _polish(self.unit, (u + step * v)[None], self.flat, 8)
+                if not self.converged(q)[0] or np.linalg.norm(q[0] - u) < step / 2:
+                    step /= 2  # near the domain's edge or the curve's end: shorter steps end it
                     continue
                 q = q[0]
                 if len(half) > 2 and np.linalg.norm(q - u0) < CURVE_STEP / 2:
@@ -208,32 +254,12 @@ class _Finder:
         """The point halfway along the curve by arc length, put back onto it."""
         length = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(curve, axis=0), axis=1))])
         guess = np.array([np.interp(length[-1] / 2, length, c) for c in curve.T])
-        return _polish(self.unit, guess[None], 0.0, 8)[0]
-
-
-def _positive_median(values: np.ndarray) -> float:
-    finite = values[np.isfinite(values) & (values > 0)]
-    return float(np.median(finite)) if finite.size else 1.0
-
-
-def _kind(w: np.ndarray, zero: np.ndarray, along_curve: bool = False) -> str:
-    """Kind from eigenvalue signs; along a curve of critical points its own zero is expected."""
-    if zero.all() or (zero.any() and not along_curve):
-        return "degenerate"
-    nonzero = w[~zero]
-    if (nonzero > 0).all():
-        return "minimum"
-    if (nonzero < 0).all():
-        return "maximum"
-    return "saddle"
+        return _polish(self.unit, guess[None], self.flat, 8)[0]
 
 
 def _make(surface: Surface, p: np.ndarray, kind: str, curve: np.ndarray | None = None):
     x, y = float(p[0]), float(p[1])
-    w, v = np.linalg.eigh(surface.hessian(x, y))
-    # Deterministic signs: each eigenvector's first clearly nonzero component is positive.
-    lead = np.where(np.abs(v[0]) > 1e-12, v[0], v[1])
-    v = v * np.where(lead < 0, -1.0, 1.0)
+    w, v = eigen(surface.hessian(x, y))
     return CriticalPoint(
         x=x,
         y=y,
@@ -250,15 +276,16 @@ def _assemble(finder: _Finder, roots: np.ndarray) -> list[CriticalPoint]:
     surface, unit = finder.unit.surface, finder.unit
     if len(roots) == 0:
         return []
-    w, vectors = finder.eigen(roots)
-    zero = finder.is_zero(w)
+    raw = finder.eigenvalues(roots)
+    kinds = verdicts(raw, finder.scale)
     points = [
-        _make(surface, unit.point(u), _kind(wi, zi))
-        for u, wi, zi in zip(roots, w, zero, strict=True)
-        if not zi.any()
+        _make(surface, unit.point(u), str(kind))
+        for u, kind in zip(roots, kinds, strict=True)
+        if kind != "degenerate"
     ]
-    pending = np.flatnonzero(zero.any(axis=-1))
-    flat = np.flatnonzero(zero.all(axis=-1))
+    pending = np.flatnonzero(kinds == "degenerate")
+    flat = np.flatnonzero(zero_eigenvalues(raw, finder.scale).all(axis=-1))
+    w, vectors = finder.eigen(roots)
     if len(flat) > MAX_DEGENERATE:
         region = roots[flat]
         middle = region[np.argmin(np.linalg.norm(region - np.median(region, axis=0), axis=1))]
@@ -281,27 +308,76 @@ def _assemble(finder: _Finder, roots: np.ndarray) -> list[CriticalPoint]:
         near, _ = cKDTree(curve).query(roots[pending], distance_upper_bound=2 * CURVE_STEP)
         absorbed[pending[np.isfinite(near)]] = True
         mid = finder.middle(curve)
-        w_mid, _ = finder.eigen(mid[None])
-        kind = _kind(w_mid[0], finder.is_zero(w_mid[0]), along_curve=True)
+        kind = classify(finder.eigenvalues(mid[None])[0], finder.scale, valley=True)
         points.append(_make(surface, unit.point(mid), kind, curve=unit.point(curve)))
     return points
 
 
-def critical_points(surface: Surface) -> list[CriticalPoint]:
-    """Every critical point of ``surface`` in its domain; see the module docstring."""
+def critical_points(surface: Surface, *, time_budget: float | None = None) -> CriticalPoints:
+    """Every critical point of ``surface`` in its domain; see the module docstring for the method
+    and for what ``time_budget`` (seconds) does."""
+    if isinstance(surface, FormulaSurface):
+        return _sandboxed(surface, CRITICAL_BUDGET if time_budget is None else time_budget)
+    deadline = None if time_budget is None else time.monotonic() + time_budget
+    levels = _levels(surface)
+    n, points, done = next(levels)
+    while not done and (deadline is None or time.monotonic() < deadline):
+        n, points, done = next(levels)
+    if done:
+        return CriticalPoints(points)
+    return _partial((n, points), f"reached its time limit of {time_budget:g} s")
+
+
+def _levels(surface: Surface) -> Iterator[tuple[int, list[CriticalPoint], bool]]:
+    """(n, the points found with grids up to n×n starts, done) after each grid of starts."""
     finder = _Finder(surface)
     roots = np.empty((0, 2))
-    result: list[CriticalPoint] = []
     signature = None
     for n in GRIDS:
         roots = _merge(np.vstack([roots, finder.roots(_grid(n))]))
         result = _assemble(finder, roots)
         new = (len(result), sorted(cp.kind for cp in result))
-        if new == signature:
-            break
+        result += [_kink(surface, k) for k in surface.kinks]
+        ordered = sorted(result, key=lambda cp: (KINDS.index(cp.kind), cp.value, cp.x, cp.y))
+        done = new == signature or n == GRIDS[-1]
+        yield n, ordered, done
+        if done:
+            return
         signature = new
-    result += [_kink(surface, k) for k in surface.kinks]
-    return sorted(result, key=lambda cp: (KINDS.index(cp.kind), cp.value, cp.x, cp.y))
+
+
+def _search(report: Callable, surface: Surface) -> list[CriticalPoint]:
+    """The worker's job: the search, reporting (n, points) after every unfinished grid."""
+    for n, points, done in _levels(surface):
+        if not done:
+            report((n, points))
+    return points
+
+
+def _sandboxed(surface: FormulaSurface, budget: float) -> CriticalPoints:
+    try:
+        outcome = sandbox.run(_search, surface, budget=budget)
+    except sandbox.Busy:
+        return _partial(None, "could not start: the server is busy with other formulas")
+    except sandbox.Crashed as crash:
+        return _partial(crash.partial, "ran out of memory or time")
+    except Exception as error:  # whatever a user's formula makes NumPy raise, the page goes on
+        return _partial(None, f"failed ({type(error).__name__})")
+    if outcome.complete:
+        return CriticalPoints(outcome.value)
+    return _partial(outcome.value, f"reached its time limit of {budget:g} s")
+
+
+def _partial(found: tuple[int, list[CriticalPoint]] | None, why: str) -> CriticalPoints:
+    if found is None:
+        note = f"The search for critical points {why} before finishing its first grid of starts."
+        return CriticalPoints(complete=False, note=note)
+    n, points = found
+    note = (
+        f"The search for critical points {why} after a {n}×{n} grid of starts: these are the "
+        "points found so far, and there may be more."
+    )
+    return CriticalPoints(points, complete=False, note=note)
 
 
 def _kink(surface: Surface, point: tuple[float, float]) -> CriticalPoint:

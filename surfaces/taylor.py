@@ -5,30 +5,40 @@ decides: its eigenvalues' signs are the second-order test, the share of positive
 lecture's "minimum ratio", and a step u along an eigenvector of a negative eigenvalue λ changes the
 loss by about ½λ‖u‖² (the way out of a saddle).
 
-Zero is relative: an eigenvalue counts as zero below ``ZERO_TOL`` times the surface's typical
-curvature, and a gradient as zero below ``ZERO_TOL`` times its typical gradient (medians over a grid
-of the domain), so the verdicts mean the same on every surface whatever its units.
+Zero is relative, and decided in one place for the whole app, ``surfaces.hessian``: its tolerance,
+its scaling, the verdict and the minimum ratio (re-exported here). A gradient counts as zero below
+the same ``ZERO_TOL`` times the surface's typical gradient.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import NamedTuple
 
 import numpy as np
 
 from surfaces.base import Surface
+from surfaces.hessian import ZERO_TOL, Scales, eigen, minimum_ratio, scales, zero_eigenvalues
+from surfaces.hessian import classify as second_order_test
 
-ZERO_TOL = 1e-6
-SCALE_GRID = 24
+__all__ = [
+    "Escape",
+    "Profile",
+    "Scales",
+    "TaylorModel",
+    "direction_at",
+    "escape",
+    "is_stationary",
+    "left_at",
+    "minimum_ratio",
+    "predicted_stall",
+    "profile",
+    "scales",
+    "second_order_test",
+    "taylor_model",
+    "zero_eigenvalues",
+]
+
 MAX_PROFILE_POINTS = 2001
-
-
-class Scales(NamedTuple):
-    """Typical gradient norm and Hessian norm over the domain: what "zero" is measured against."""
-
-    gradient: float
-    curvature: float
 
 
 class TaylorModel(NamedTuple):
@@ -84,76 +94,20 @@ class Profile(NamedTuple):
     curvature: float
 
 
-@functools.lru_cache(maxsize=64)
-def scales(surface: Surface) -> Scales:
-    """Median gradient and Hessian (Frobenius) norms over a grid of the domain."""
-    (x0, x1), (y0, y1) = surface.domain
-    xs = x0 + (np.arange(SCALE_GRID) + 0.5) * (x1 - x0) / SCALE_GRID
-    ys = y0 + (np.arange(SCALE_GRID) + 0.5) * (y1 - y0) / SCALE_GRID
-    gx, gy = np.meshgrid(xs, ys)
-    g = np.linalg.norm(surface.grad(gx, gy), axis=-1)
-    h = np.linalg.norm(surface.hessian(gx, gy), axis=(-2, -1))
-    return Scales(_positive_median(g), _positive_median(h))
-
-
-def _positive_median(values: np.ndarray) -> float:
-    good = values[np.isfinite(values) & (values > 0)]
-    return float(np.median(good)) if good.size else 1.0
-
-
 def taylor_model(surface: Surface, point: tuple[float, float]) -> TaylorModel:
     """The second-order model of ``surface`` around ``point``."""
     x, y = float(point[0]), float(point[1])
     gradient = np.asarray(surface.grad(x, y), dtype=float)
     hessian = np.asarray(surface.hessian(x, y), dtype=float)
-    if np.isfinite(hessian).all():
-        eigenvalues, eigenvectors = np.linalg.eigh(hessian)
-        # Same sign convention as critical_points: each column's first clear component positive.
-        lead = np.where(np.abs(eigenvectors[0]) > 1e-12, eigenvectors[0], eigenvectors[1])
-        eigenvectors = eigenvectors * np.where(lead < 0, -1.0, 1.0)
-    else:
-        eigenvalues, eigenvectors = np.full(2, np.nan), np.full((2, 2), np.nan)
+    eigenvalues, eigenvectors = eigen(hessian)  # NaN where there is no Hessian (a kink)
     return TaylorModel(
         np.array([x, y]), float(surface.f(x, y)), gradient, hessian, eigenvalues, eigenvectors
     )
 
 
-def zero_eigenvalues(eigenvalues: np.ndarray, scale: Scales) -> np.ndarray:
-    """Which eigenvalues are zero relative to the surface's typical curvature."""
-    return np.abs(np.asarray(eigenvalues)) <= ZERO_TOL * scale.curvature
-
-
 def is_stationary(model: TaylorModel, scale: Scales) -> bool:
     """Is the gradient zero (relative to the surface's typical gradient)?"""
     return bool(np.linalg.norm(model.gradient) <= ZERO_TOL * scale.gradient)
-
-
-def second_order_test(eigenvalues: np.ndarray, scale: Scales) -> str:
-    """What the Hessian says about a critical point: ``"minimum"``, ``"maximum"``, ``"saddle"``,
-    ``"inconclusive"`` (a zero eigenvalue: higher-order terms decide) or ``"undefined"`` (no
-    Hessian, as at a kink)."""
-    eigenvalues = np.asarray(eigenvalues, dtype=float)
-    if not np.isfinite(eigenvalues).all():
-        return "undefined"
-    zero = zero_eigenvalues(eigenvalues, scale)
-    signs = np.where(zero, 0.0, np.sign(eigenvalues))
-    if (signs > 0).any() and (signs < 0).any():
-        return "saddle"
-    if zero.any():
-        return "inconclusive"
-    return "minimum" if (signs > 0).all() else "maximum"
-
-
-def minimum_ratio(eigenvalues: np.ndarray, scale: Scales) -> float:
-    """The lecture's minimum ratio: the share of eigenvalues that are (clearly) positive.
-
-    NaN where there is no Hessian.
-    """
-    eigenvalues = np.asarray(eigenvalues, dtype=float)
-    if not np.isfinite(eigenvalues).all():
-        return float("nan")
-    positive = (eigenvalues > 0) & ~zero_eigenvalues(eigenvalues, scale)
-    return float(positive.sum() / eigenvalues.size)
 
 
 def escape(surface: Surface, model: TaylorModel, distance: float) -> Escape:
