@@ -1,75 +1,92 @@
-"""The adaptive page in Chromium: presets redraw the runs, Play animates, the link restores it."""
+"""The adaptive page in Chromium: every chart drawn, presets and Play, and changes in a row across
+the sidebar, the full-page section and the fragment all reach the link that a new browser opens
+to the same view."""
 
 import pytest
-from helpers import screenshot, wait_idle
+from helpers import nudge, screenshot, trace_xy, view_state, wait_idle
 
 pytestmark = pytest.mark.browser
 
-# The animated 2-D views are the charts with a layout image; section 2's is the second one.
-FLAT = (
-    "[...document.querySelectorAll('.js-plotly-plot')]"
-    ".filter(p => p.layout.images && p.layout.images.length)[1]"
-)
+CHARTS = 7  # section 1: view + curves; 2: view + curves + σ; 3: view + first steps
+SECTION_2 = 1  # the animated views in page order: GD, adaptive runs, conventions
 
 
-def paths(page) -> list[str]:
-    """Every faint full path in section 2's animated view, as JSON of (x, y): the arrays may be
-    plain, typed, or Plotly 7's base64 form."""
+def drawn(page) -> dict:
+    """How many charts are drawn, and how many of them show the surface as their background."""
     return page.evaluate(
-        f"() => {FLAT}.data.filter(t => t.mode === 'lines' && t.opacity)"
-        ".map(t => JSON.stringify([t.x, t.y]))"
+        """() => { const plots = [...document.querySelectorAll('.js-plotly-plot')];
+                   return {charts: plots.filter(p => p._fullLayout).length,
+                           backgrounds: plots.filter(p => p.querySelectorAll(
+                               '.imagelayer image').length === 1).length}; }"""
     )
 
 
-def settle(page, runs: int) -> list[str]:
-    """Wait for the rerun to finish with ``runs`` paths in section 2, then read them."""
-    wait_idle(page)
-    page.wait_for_function(  # section 2's chart may not be drawn yet: a fresh page draws top-down
-        f"() => {{ const p = {FLAT};"
-        f" return p && p.data.filter(t => t.mode === 'lines' && t.opacity).length === {runs}; }}"
+def runs_shown(page) -> int:
+    return page.evaluate(
+        """() => [...document.querySelectorAll('.js-plotly-plot')]
+                 .filter(p => p.layout.images && p.layout.images.length)[1]._fullData
+                 .filter(t => t.meta && t.meta.role === 'path').length"""
     )
-    wait_idle(page)
-    return paths(page)
 
 
-def marker(page) -> list:
-    return page.evaluate(f"() => {{ const d = {FLAT}.data; const m = d[d.length - 1];"
-                         " return [m.x[0], m.y[0]]; }")  # fmt: skip
-
-
-def test_presets_play_and_share(app_url, page, browser):
+def test_every_chart_is_drawn_and_a_preset_plays(app_url, page):
     page.goto(f"{app_url}/adaptive")
-    wait_idle(page, charts=6)  # every section drawn before reading section 2
+    wait_idle(page, charts=CHARTS)
     assert page.get_by_text("Adaptive learning rates and schedules").first.is_visible()
-    assert len(settle(page, 3)) == 3  # the default: Adagrad, RMSProp and Adam
+    assert drawn(page) == {"charts": CHARTS, "backgrounds": 3}
+    assert runs_shown(page) == 3
     screenshot(page, "adaptive-default")
 
-    page.get_by_role("link", name="Adagrad bursts").click()
-    page.wait_for_url("**preset=adagrad-bursts**")
-    burst = settle(page, 1)
-    assert len(burst) == 1 and "ad_adagrad_conv=lecture" in page.url
-    screenshot(page, "adaptive-burst")
-
     page.get_by_role("link", name="fixed by learning-rate decay").click()
-    page.wait_for_url("**preset=*fixed*")
-    fixed = settle(page, 2)
-    assert len(fixed) == 2 and fixed[1] == burst[0] and fixed[0] != burst[0]
-    assert "ad_sched=cosine+annealing" in page.url
+    page.wait_for_url("**preset=fixed-by-learning-rate-decay**")
+    wait_idle(page, charts=CHARTS)
+    assert runs_shown(page) == 2  # the decayed run and the same run at constant η
+    assert "ad_sched=exponential_decay" in page.url and "ad_sched_gamma=0.9995" in page.url
+    assert page.get_by_text("stays below the stability line").first.is_visible()
+    assert not page.get_by_text("were not valid").count()  # the link loaded cleanly
     screenshot(page, "adaptive-decay")
 
-    page.get_by_text("▶ Play").nth(1).click()
+    page.locator(".updatemenu-button", has_text="Play").nth(SECTION_2).click()
     page.wait_for_timeout(400)
-    early = marker(page)
+    early = trace_xy(page, "marker", 0, chart=SECTION_2)
     page.wait_for_timeout(1200)
-    assert marker(page) != early
+    assert trace_xy(page, "marker", 0, chart=SECTION_2) != early
+
+    page.get_by_role("link", name="Adam needs warm-up").click()
+    page.wait_for_url("**preset=adam-needs-warm-up**")
+    wait_idle(page, charts=CHARTS)
+    assert "ad_sched=noam" in page.url and not page.get_by_text("were not valid").count()
+    screenshot(page, "adaptive-warmup")
+    nudge(page, "η", 2, charts=CHARTS)  # Adam's η: the view is no longer the preset's
+    assert "preset=" not in page.url
+
+
+def test_changes_in_a_row_all_reach_the_link(app_url, page, browser):
+    page.goto(f"{app_url}/adaptive")
+    wait_idle(page, charts=CHARTS)
+    nudge(page, "steps", charts=CHARTS)  # sidebar: a full rerun
+    nudge(page, "large η", charts=CHARTS)  # section 1: a full rerun
+    nudge(page, "small η", charts=CHARTS)
+    nudge(page, "η", 0, charts=CHARTS)  # section 2, Adagrad: the fragment
+    page.get_by_text("lecture", exact=True).first.click()  # Adagrad's σ convention
+    wait_idle(page, charts=CHARTS)
+    page.locator("[data-testid=stSelectbox]").filter(has_text="constant").click()
+    page.get_by_role("option", name="exponential decay").click()
+    wait_idle(page, charts=CHARTS)
+    page.get_by_text("also show each run at constant η").click()
+    wait_idle(page, charts=CHARTS)
+    nudge(page, "RMSProp's α", key="ArrowLeft", charts=CHARTS)  # section 3, the fragment
+    nudge(page, "large η", key="ArrowLeft", charts=CHARTS)  # section 1 again, back to default
+    for part in ("ad_steps=3010", "ad_gd_lo=1.5e-06", "ad_adagrad_lr=3",
+                 "ad_adagrad_conv=lecture", "ad_sched=exponential_decay", "ad_compare=true",
+                 "ad_alpha=0.95"):  # fmt: skip
+        assert part in page.url, (part, page.url)
+    assert "ad_gd_hi" not in page.url  # at its default again
+    assert runs_shown(page) == 6
+    screenshot(page, "adaptive-after-changes")
 
     shared = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     shared.goto(page.url)
-    assert settle(shared, 2) == fixed
+    wait_idle(shared, charts=CHARTS)
+    assert view_state(shared) == view_state(page)
     shared.context.close()
-
-    page.get_by_role("link", name="Adam needs warm-up").click()
-    page.wait_for_url("**preset=adam-needs**")
-    wait_idle(page)
-    assert "ad_sched=warmup+cosine" in page.url or "ad_sched=warmup%20cosine" in page.url
-    screenshot(page, "adaptive-warmup")

@@ -1,47 +1,115 @@
-"""The adaptive page through AppTest: figures, controls, presets and links."""
+"""The adaptive page through AppTest: figures, controls, links, and each preset's story told by
+the page's own numbers (its tables and the data of its figures)."""
+
+import re
 
 import numpy as np
 import pytest
-from helpers import figures, open_preset, run_page
+from helpers import figures, open_preset, paths, run_page, traces
+from scipy.spatial import cKDTree
 
 from optimizers import make_optimizer, simulate
 from surfaces import get_surface
 from views.adaptive import PRESETS
 
 PAGE = "views/adaptive.py"
+SURFACE = get_surface("regression")
+H = SURFACE.hessian(*SURFACE.minima[0])
+LIMIT_W = 2 / H[1, 1]  # 2/H_ww: above it a step along w alone overshoots
+SIDES = np.array([hi - lo for lo, hi in SURFACE.domain])
+OFF = {f"ad_{name}_on": "false" for name in ("adagrad", "rmsprop", "adam")}
 
 
 def animated(at) -> list[dict]:
-    """The three animated views: GD, the adaptive runs, the two conventions."""
+    """The animated views, in page order: gradient descent, the adaptive runs, the conventions."""
     return [fig for fig in figures(at) if fig.get("frames")]
 
 
-def paths(fig: dict) -> list[np.ndarray]:
-    return [
-        np.column_stack([t["x"], t["y"]])
-        for t in fig["data"][1:]
-        if t.get("mode") == "lines" and t.get("opacity")
-    ]
+def titled(at, title: str) -> dict:
+    """The figure with a panel whose title starts with ``title``."""
+    return next(
+        fig
+        for fig in figures(at)
+        if any(a["text"].startswith(title) for a in fig["layout"].get("annotations", []))
+    )
+
+
+def curve(fig: dict, title: str, run: int) -> tuple[np.ndarray, np.ndarray]:
+    """Steps and values of run ``run`` (0-based, as numbered in the legend) in the panel whose
+    title starts with ``title``."""
+    texts = [a["text"] for a in fig["layout"]["annotations"]]
+    panel = next(i for i, text in enumerate(texts) if text.startswith(title))
+    axis = "y" if panel == 0 else f"y{panel + 1}"
+    trace = next(
+        t
+        for t in fig["data"]
+        if t.get("yaxis", "y") == axis and t.get("name", "").startswith(f"{run + 1}: ")
+    )
+    y = np.asarray(trace["y"], dtype=float)
+    return np.asarray(trace.get("x", np.arange(len(y))), dtype=float), y
+
+
+def limit(fig: dict) -> float:
+    """The stability limit 2/H_ww drawn on the η/σ_w panel."""
+    line = next(t for t in fig["data"] if (t.get("meta") or {}).get("role") == "limit"
+                and t["meta"]["panel"] == 3)  # fmt: skip
+    return line["y"][0]
+
+
+def percent(text: str) -> float:
+    return float(text.removesuffix("%").strip()) / 100
+
+
+def shown_text(at) -> str:
+    return " ".join(m.value for m in [*at.markdown, *at.caption, *at.info])
 
 
 def test_default_view_has_every_part():
     at = run_page(PAGE)
-    assert not at.exception and not at.warning
+    assert not at.exception and not at.warning and not at.error
     gd, adaptive, conventions = animated(at)
-    assert len(paths(gd)) == 2 and len(paths(adaptive)) == 3 and len(paths(conventions)) == 4
-    assert all(frame["traces"] for frame in adaptive["frames"])
+    assert [len(paths(fig)) for fig in (gd, adaptive, conventions)] == [2, 3, 4]
+    for fig in (gd, adaptive, conventions):
+        moving = [i for i, t in enumerate(fig["data"]) if t["meta"]["role"] in ("tail", "marker")]
+        assert all(frame["traces"] == moving for frame in fig["frames"])
     titles = [a["text"] for fig in figures(at) for a in fig["layout"].get("annotations", [])]
-    assert "effective step η/σ for w" in titles and "|Δw| per step" in titles
-    table = at.dataframe[0].value
-    assert list(table["run"]) == ["1: adagrad (lr 2)", "2: rmsprop (lr 0.5)", "3: adam (lr 2)"]
+    for title in ("learning rate ηᵗ", "gradient norm ‖g‖", "effective step η/σ<sub>w</sub>",
+                  "σ<sub>b</sub>", "|Δw| per step"):  # fmt: skip
+        assert title in titles
+    adaptive_table, convention_table = (table.value for table in at.table)
+    assert list(adaptive_table.index) == ["1: adagrad (lr 2)", "2: rmsprop (lr 0.5)",
+                                          "3: adam (lr 2)"]  # fmt: skip
+    assert list(convention_table.index) == [
+        "1: adagrad (lr 2)", "2: adagrad (lr 2, lecture)", "3: rmsprop (lr 0.5)",
+        "4: rmsprop (lr 0.5, lecture)",
+    ]  # fmt: skip
+
+
+def test_formulas_are_shown_as_math():
+    """The Transformer's warm-up and the one update rule, next to the schedules; no raw
+    subscripts such as λ_max or σ_w as text."""
+    at = run_page(PAGE)
+    latex = [el.value for el in at.latex]
+    assert any(r"d^{-0.5}" in f and r"\min" in f and r"w^{-1.5}" in f for f in latex)
+    assert any(r"\frac{\eta^t}{\sigma_i^t}" in f for f in latex)
+    prose = re.sub(r"\$[^$]*\$", "", shown_text(at))  # what is left once math is rendered
+    assert not re.search(r"[λσH]_", prose), prose
 
 
 def test_paths_are_the_core_simulation():
+    """The faint path sends fewer points, but each is a simulated one, in order, from the start
+    to the end, and no simulated point is farther than a pixel or two from one drawn."""
     at = run_page(PAGE)
-    adam = paths(animated(at)[1])[2]
-    surface = get_surface("regression")
-    expected = simulate(surface, make_optimizer("adam", lr=2.0), (-120.0, -4.0), 3000).points
-    np.testing.assert_allclose(adam, expected)
+    drawn = paths(animated(at)[1])[2]  # section 2's third run: Adam, η = 2
+    expected = simulate(SURFACE, make_optimizer("adam", lr=2.0), (-120.0, -4.0), 3000).points
+    assert len(drawn) < len(expected)
+    np.testing.assert_allclose(drawn[[0, -1]], expected[[0, -1]], rtol=1e-6)
+    after = 0  # each drawn point is a simulated one (float32), later than the one before
+    for point in drawn[1:]:
+        same = np.all(np.abs(expected[after + 1 :] - point) <= 1e-6 * np.abs(point), axis=1)
+        assert same.any(), point
+        after += 1 + int(np.argmax(same))
+    assert cKDTree(drawn / SIDES).query(expected / SIDES)[0].max() < 2 / 600
 
 
 def test_convention_switch_changes_the_run():
@@ -49,34 +117,74 @@ def test_convention_switch_changes_the_run():
     before = paths(animated(at)[1])[0]
     at.radio(key="ad_adagrad_conv").set_value("lecture").run()
     assert not at.exception
-    after = paths(animated(at)[1])[0]
-    assert not np.allclose(before, after)
-    assert at.dataframe[0].value["run"][0] == "1: adagrad (lr 2, lecture)"
+    assert not np.array_equal(before, paths(animated(at)[1])[0])
+    assert at.table[0].value.index[0] == "1: adagrad (lr 2, lecture)"
+    assert dict(at.query_params) == {"ad_adagrad_conv": "lecture"}
 
 
-def test_rmsprop_first_step_ratio_is_reported():
-    at = run_page(PAGE, {"ad_alpha": "0.99"})
-    text = " ".join(m.value for m in at.markdown)
-    assert "ratio **10.00**" in text
+@pytest.mark.parametrize("alpha, ratio", [("0.99", "10"), ("0.9", "3.162")])
+def test_rmsprop_first_step_ratio_is_computed(alpha, ratio):
+    at = run_page(PAGE, {"ad_alpha": alpha})
+    text = shown_text(at)
+    assert f"ratio **{ratio}**" in text and f"1/√(1−α) = {ratio}." in text
+
+
+def test_gradient_descent_numbers_follow_the_sliders():
+    at = run_page(PAGE, {"ad_gd_lo": "2e-06"})
+    low, high = np.linalg.eigvalsh(H)
+    text = shown_text(at)
+    assert "1.145×10⁻⁵" in text  # 2/λ_max
+    assert f"{1 - 2e-6 * high:.4g}".replace("-", "−") in text  # 1 − ηλ_max for the small η
+    assert f"{1 - 2e-6 * low:.7g}" in text  # 1 − ηλ_min
+
+
+def test_changes_in_a_row_all_reach_the_link():
+    at = run_page(PAGE)
+    at.slider(key="ad_steps").set_value(800).run()  # sidebar
+    at.select_slider(key="ad_gd_hi").set_value(1e-5).run()  # section 1
+    at.select_slider(key="ad_gd_lo").set_value(2e-6).run()
+    at.select_slider(key="ad_adagrad_lr").set_value(1.0).run()  # section 2
+    at.selectbox(key="ad_sched").set_value("cosine_annealing").run()
+    at.checkbox(key="ad_compare").check().run()
+    at.select_slider(key="ad_alpha").set_value(0.9).run()  # section 3
+    assert dict(at.query_params) == {
+        "ad_steps": "800", "ad_gd_hi": "1e-05", "ad_gd_lo": "2e-06", "ad_adagrad_lr": "1",
+        "ad_sched": "cosine_annealing", "ad_compare": "true", "ad_alpha": "0.9",
+    }  # fmt: skip
+    shared = run_page(PAGE, dict(at.query_params))
+    assert not shared.warning
+    assert figures(shared) == figures(at)
+    at.select_slider(key="ad_alpha").set_value(0.99).run()  # back to its default: out of the link
+    assert "ad_alpha" not in at.query_params
 
 
 def test_url_restores_the_view_exactly():
     query = {
         "ad_steps": "800", "ad_adagrad_conv": "lecture", "ad_adagrad_lr": "3",
-        "ad_adam_on": "false", "ad_sched": "step decay", "ad_compare": "true", "ad_alpha": "0.9",
+        "ad_adam_on": "false", "ad_sched": "step_decay", "ad_sched_step_size": "200",
+        "ad_compare": "true", "ad_alpha": "0.9", "ad_start_x": "-150",
     }  # fmt: skip
     shared = run_page(PAGE, query)
     assert not shared.exception and not shared.warning
 
     by_hand = run_page(PAGE)
-    by_hand.slider(key="ad_steps").set_value(800)
+    by_hand.number_input(key="ad_start_x").set_value(-150.0)
+    by_hand.slider(key="ad_steps").set_value(800).run()
     by_hand.radio(key="ad_adagrad_conv").set_value("lecture")
     by_hand.select_slider(key="ad_adagrad_lr").set_value(3.0)
     by_hand.checkbox(key="ad_adam_on").uncheck()
-    by_hand.selectbox(key="ad_sched").set_value("step_decay")
+    by_hand.selectbox(key="ad_sched").set_value("step_decay").run()
+    by_hand.number_input(key="ad_sched_step_size").set_value(200)
     by_hand.checkbox(key="ad_compare").check()
     by_hand.select_slider(key="ad_alpha").set_value(0.9).run()
     assert figures(shared) == figures(by_hand)
+    assert dict(by_hand.query_params) == dict(shared.query_params) == query
+
+
+def test_links_made_with_labels_still_open():
+    at = run_page(PAGE, {"ad_sched": "cosine annealing"})
+    assert not at.warning and at.session_state["ad_sched"] == "cosine_annealing"
+    assert at.query_params["ad_sched"] == "cosine_annealing"
 
 
 @pytest.mark.parametrize(
@@ -85,36 +193,146 @@ def test_url_restores_the_view_exactly():
         ({"ad_adagrad_lr": "banana"}, "ad_adagrad_lr=banana"),
         ({"ad_steps": str(10**9)}, "ad_steps="),
         ({"ad_sched": "bogus"}, "ad_sched=bogus"),
+        ({"ad_rmsprop_conv": "sum"}, "ad_rmsprop_conv=sum"),
+        ({"ad_start_x": "nan"}, "ad_start_x=nan"),
+        ({"ad_alpha": "0.42"}, "ad_alpha=0.42"),
+        ({"hack": "<script>"}, "hack=<script>"),
     ],
 )
-def test_bad_url_loads_defaults_with_a_note(query, ignored):
+def test_bad_link_loads_defaults_with_one_note_and_leaves_the_link(query, ignored):
     at = run_page(PAGE, query)
     assert not at.exception
     assert len(at.warning) == 1 and ignored in at.warning[0].value
-    assert len(animated(at)) == 3
+    assert len(animated(at)) == 3 and len(paths(animated(at)[1])) == 3
+    assert dict(at.query_params) == {}
 
 
 def test_contradictory_schedule_falls_back_to_constant():
-    at = run_page(PAGE, {"ad_sched": "warmup cosine", "ad_sched_warmup_steps": "5000",
-                         "ad_sched_total_steps": "100"})  # fmt: skip
+    at = run_page(PAGE, {"ad_sched": "warmup_cosine", "ad_sched_warmup_steps": "5000",
+                         "ad_sched_total_steps": "100", "ad_compare": "true"})  # fmt: skip
     assert not at.exception
     assert "warmup_steps" in at.error[0].value
-    assert len(paths(animated(at)[1])) == 3
+    assert len(paths(animated(at)[1])) == 3  # the constant runs, each once
 
 
-def test_nothing_ticked_asks_for_an_optimizer():
-    at = run_page(PAGE, {f"ad_{n}_on": "false" for n in ("adagrad", "rmsprop", "adam")})
-    assert not at.exception and "Tick at least one" in at.warning[0].value
+def test_nothing_ticked_keeps_every_other_section():
+    at = run_page(PAGE, OFF)
+    assert not at.exception and not at.warning
+    assert "Tick at least one optimizer" in at.info[0].value
+    assert [len(paths(fig)) for fig in animated(at)] == [2, 4]  # sections 1 and 3
+    headers = [h.value for h in at.header]
+    assert any(h.startswith("3 ·") for h in headers) and any(h.startswith("4 ·") for h in headers)
+    assert any("Share this view" in e.label for e in at.expander)
+    assert len(at.table) == 1  # section 3's
 
 
-@pytest.mark.parametrize("preset, verdicts", [(0, ["💥 burst"]), (1, ["settled", "💥 burst"])])
-def test_burst_presets(preset, verdicts):
-    at = open_preset(PAGE, PRESETS, list(PRESETS)[preset])
-    assert not at.exception and at.info
-    assert list(at.dataframe[0].value["verdict"]) == verdicts
+def test_compare_is_disabled_while_the_schedule_is_constant():
+    at = run_page(PAGE, {"ad_compare": "true"})
+    assert at.checkbox(key="ad_compare").proto.disabled
+    assert len(paths(animated(at)[1])) == 3  # nothing to compare with at constant η
+    at.selectbox(key="ad_sched").set_value("exponential_decay").run()
+    assert not at.checkbox(key="ad_compare").proto.disabled
+    assert len(paths(animated(at)[1])) == 6
 
 
-def test_warmup_preset_shows_the_wild_first_step():
-    at = open_preset(PAGE, PRESETS, list(PRESETS)[2])
-    ratios = list(at.dataframe[0].value["highest loss ÷ start loss"])
-    assert ratios[0] < 2 < 10 < ratios[1]  # warm-up, then the same Adam at constant η
+def test_small_learning_rates_show_on_a_log_axis():
+    at = run_page(PAGE, {"ad_adagrad_lr": "0.001"})
+    fig = titled(at, "learning rate ηᵗ")
+    assert fig["layout"]["yaxis"]["type"] == "log"
+    _steps, rate = curve(fig, "learning rate ηᵗ", 0)
+    np.testing.assert_allclose(rate, 0.001)
+
+
+def test_axes_are_readable():
+    """Log axes are labelled at round decades (at most a few per panel) or with three digits;
+    colour bars have distinct ticks."""
+    at = run_page(PAGE, {"ad_steps": "5000"})
+    for fig in figures(at):
+        for name, axis in fig["layout"].items():
+            if name.startswith("yaxis") and axis.get("type") == "log":
+                assert axis.get("dtick") or axis.get("tickformat") == ".3~g", (name, axis)
+        for trace in traces(fig, "pick"):
+            ticks = trace["marker"]["colorbar"]["ticktext"]
+            assert len(set(ticks)) == len(ticks) and all(len(t) <= 8 for t in ticks)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{}, {"ad_steps": "10000", "ad_sched": "cosine_annealing", "ad_compare": "true"}],
+    ids=["default", "longest"],
+)
+def test_page_sends_at_most_a_megabyte_of_charts(query):
+    at = run_page(PAGE, query)
+    sent = sum(len(chart.proto.spec) for chart in at.get("plotly_chart"))
+    assert sent < 1_000_000, sent
+
+
+# ---- Presets: each note's claims, checked against what the page computed ----------------------
+
+
+def open_(name: str):
+    at = open_preset(PAGE, PRESETS, name)
+    assert not at.exception and not at.warning and name in at.info[0].value
+    sent = sum(len(chart.proto.spec) for chart in at.get("plotly_chart"))
+    assert sent < 1_000_000
+    return at
+
+
+def test_adagrad_bursts_with_the_lectures_sigma():
+    at = open_("Adagrad bursts (lecture's σ)")
+    run = at.table[0].value.iloc[0]
+    assert run.name == "1: adagrad (lr 1, lecture)" and run["verdict"] == "💥 burst"
+    near = int(run["near at step"])  # it came within 1 % ...
+    assert 0.25 < percent(run["farthest after"]) < 0.42  # ... then about a third away
+    assert int(run["bursts"]) >= 3  # again and again
+    sigma = titled(at, "σ<sub>w</sub>")
+    steps, effective = curve(sigma, "effective step η/σ<sub>w</sub>", 0)
+    assert limit(sigma) == pytest.approx(LIMIT_W)
+    crossing = steps[(steps > near) & (effective > LIMIT_W)][0]  # it crosses the line
+    sigma_steps, sigma_w = curve(sigma, "σ<sub>w</sub>", 0)
+    before = (sigma_steps >= near) & (sigma_steps <= crossing)
+    assert sigma_w[before][-1] < sigma_w[before][0]  # w's σ shrank until then
+    pytorch = at.table[1].value.loc["1: adagrad (lr 1)"]  # section 3, the same η
+    assert pytorch["verdict"] == "never got near" and pytorch["bursts"] == "—"
+
+
+def test_learning_rate_decay_fixes_the_burst():
+    at = open_("… fixed by learning-rate decay")
+    decayed, constant = (at.table[0].value.iloc[i] for i in (0, 1))
+    assert "exponential decay" in decayed.name and "decay" not in constant.name
+    assert decayed["verdict"] == "settled" and decayed["steps where the loss rose"] == "0"
+    assert percent(decayed["farthest after"]) <= 0.01  # near, and it stays there
+    assert constant["verdict"] == "💥 burst"
+    curves = titled(at, "learning rate ηᵗ")
+    steps, rate = curve(curves, "learning rate ηᵗ", 0)
+    np.testing.assert_allclose(rate, 1.0 * 0.9995**steps, rtol=1e-6)  # ηᵗ = η·0.9995ᵗ
+    sigma = titled(at, "σ<sub>w</sub>")
+    assert curve(sigma, "effective step η/σ<sub>w</sub>", 0)[1].max() < limit(sigma)
+    assert curve(sigma, "effective step η/σ<sub>w</sub>", 1)[1].max() > limit(sigma)
+
+
+def test_pytorch_adagrad_never_bursts():
+    at = open_("PyTorch's Adagrad never bursts")
+    run = at.table[0].value.iloc[0]
+    assert run.name == "1: adagrad (lr 10)" and run["verdict"] == "settled"
+    assert 2500 <= int(run["near at step"]) <= 3500  # about 3000 steps
+    assert run["steps where the loss rose"] == "0"
+    sigma = titled(at, "σ<sub>w</sub>")
+    for title in ("effective step η/σ<sub>b</sub>", "effective step η/σ<sub>w</sub>"):
+        assert (np.diff(curve(sigma, title, 0)[1]) <= 0).all()  # only ever shrinks
+
+
+def test_adam_needs_warm_up():
+    at = open_("Adam needs warm-up")
+    warm, wild = (at.table[0].value.iloc[i] for i in (0, 1))
+    assert "noam" in warm.name and "noam" not in wild.name
+    first = paths(animated(at)[1])[1][:2]  # the constant-η run's first step: ±η per coordinate
+    np.testing.assert_allclose(np.abs(first[1] - first[0]), [2.0, 2.0], rtol=1e-5)
+    assert float(wild["highest loss ÷ start"]) > 30
+    steps, gap = curve(titled(at, "learning rate ηᵗ"), "loss", 1)
+    assert steps[np.argmax(gap)] == 1  # in one step
+    steps, rate = curve(titled(at, "learning rate ηᵗ"), "learning rate ηᵗ", 0)
+    assert rate[0] == pytest.approx(2.0 / 60) and rate.max() == pytest.approx(2.0)
+    assert steps[np.argmax(rate)] == 59  # grown to η over the first 60 steps
+    assert float(warm["highest loss ÷ start"]) < 1.25
+    assert 3.5 <= int(wild["near at step"]) / int(warm["near at step"]) <= 5  # ~4× sooner

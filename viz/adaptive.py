@@ -1,169 +1,76 @@
-"""Adaptive learning rates (LECTURE.md part 3): the page's demonstrations, the burst measure and
-its figures (σ and η/σ per parameter, loss with gradient norm, the two conventions' first steps).
+"""Adaptive learning rates (LECTURE.md part 3): the burst measure, the per-step curves of the
+adaptive page (loss, ‖g‖, ηᵗ, σᵢ and the effective step ηᵗ/σᵢ against its stability limit), and
+a diet for long runs' figures.
 
 Pure: data in, plotly figures or numbers out; no Streamlit.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
+from i18n import _
 from viz.background import Domain
-from viz.theme import run_color
+from viz.charts import loss_series, step_curves_figure
+from viz.theme import tick_text
 
 Runs = Sequence[tuple[str, Any]]  # (label, Trajectory)
 
 # On the valley floor of the regression surface (∂L/∂w = 0 at b = −150): every gradient there is
 # small, so Adam's first step, ±η in each coordinate whatever |g| is, throws w up the steep wall.
 VALLEY_START = (-150.0, 2.56)
-
-
-class Demo(NamedTuple):
-    """A preset: the adaptive runs shown on the regression surface and how they are set."""
-
-    title: str
-    note: str
-    optimizer: str
-    lr: float
-    steps: int
-    start: tuple[float, float] = (-120.0, -4.0)
-    convention: str | None = None  # Adagrad / RMSProp only
-    schedule: str = "constant"
-    # The schedule picker's defaults for this many steps (a value new on screen that differs
-    # from its default would not reach the share link).
-    schedule_params: tuple[tuple[str, Any], ...] = ()
-    compare: bool = False  # also show the same run at constant η
-
-
-BURST = Demo(
-    "Adagrad bursts (lecture's σ)",
-    "Adagrad with the lecture's σ (the mean of past g²) walks down the valley and gets within 1% "
-    "of the optimum; then σ_w, a mean over a long stretch of tiny gradients, has shrunk so far "
-    "that η/σ_w passes the dashed stability line and the run is thrown sideways. "
-    "Watch the η/σ panel and the burst report below.",
-    "adagrad", 2.0, 5000, convention="lecture",
-)  # fmt: skip
-DECAY = BURST._replace(
-    title="… fixed by learning-rate decay",
-    note="The same Adagrad with η decaying from 2 to 0 along a cosine: the decay keeps ηᵗ/σ_w "
-    "below the stability line while σ_w shrinks, so the run settles at the optimum without a "
-    "burst. The constant-η run is kept for comparison.",
-    schedule="cosine_annealing",
-    schedule_params=(("t_max", 5000), ("eta_min", 0.0)),
-    compare=True,
-)
-WARMUP = Demo(
-    "Adam needs warm-up",
-    "Started on the valley floor, every gradient is small, but Adam's first step is ±η in each "
-    "coordinate whatever |g| is (m̂/√v̂ = g/|g|): w is thrown up the steep wall and the loss "
-    "jumps ×30 in one step. Warm-up starts at η/W and grows, so the estimate of σ settles first.",
-    "adam", 2.0, 600, start=VALLEY_START, schedule="warmup_cosine",
-    schedule_params=(("warmup_steps", 60), ("total_steps", 600), ("eta_min", 0.0)), compare=True,
-)  # fmt: skip
-DEMOS = (BURST, DECAY, WARMUP)
+NEAR = 0.01  # "near the optimum": every coordinate within 1% of the domain's side
+FAR = 0.05  # a burst: thrown more than 5% of the domain's side away again
+MAX_POINTS = 500  # per curve: a panel is at most ~500 px wide, more points draw nothing new
+PATH_CELLS = 600  # a faint path keeps one point per cell (~1 px) of a 600 × 600 grid it enters
+MAX_PATH = 1500  # and at most about this many points
 
 
 class Burst(NamedTuple):
-    """A run that got near the optimum and was then thrown away from it (distances are the largest
-    coordinate offset as a fraction of the domain's side)."""
+    """How a run that came near the optimum behaved after: distances are the largest coordinate
+    offset from the optimum as a fraction of the domain's side."""
 
-    near_step: int
-    peak_step: int
+    near_step: int  # first step within ``near``
+    peak_step: int  # the farthest point after it
     peak: float
+    bursts: int  # times it was thrown farther than ``far`` after ``near_step``
+
+
+def offsets(points: np.ndarray, optimum: Sequence[float], domain: Domain) -> np.ndarray:
+    """max over i of |θᵢ − θᵢ*| / (side i of the domain), per point."""
+    spans = np.array([hi - lo for lo, hi in domain], dtype=float)
+    return np.max(np.abs(np.asarray(points, float) - np.asarray(optimum, float)) / spans, axis=1)
 
 
 def burst(
-    points: np.ndarray, optimum: Sequence[float], domain: Domain, near: float = 0.01
+    points: np.ndarray,
+    optimum: Sequence[float],
+    domain: Domain,
+    near: float = NEAR,
+    far: float = FAR,
 ) -> Burst | None:
-    """Where the run first came within ``near`` of the optimum and how far it was thrown after.
-
-    None when it never came near. A run that stays near has ``peak <= near``.
-    """
-    spans = np.array([hi - lo for lo, hi in domain], dtype=float)
-    distance = np.max(np.abs(np.asarray(points, float) - np.asarray(optimum, float)) / spans, 1)
+    """Where the run first came within ``near`` of the optimum and what happened after; None
+    when it never came near. A run that stays near has ``peak <= near`` and no bursts."""
+    distance = offsets(points, optimum, domain)
     hits = np.flatnonzero(distance < near)
     if not hits.size:
         return None
     first = int(hits[0])
-    peak = first + int(np.argmax(distance[first:]))
-    return Burst(first, peak, float(distance[peak]))
+    after = distance[first:]
+    out = after > far
+    return Burst(first, first + int(np.argmax(after)), float(after.max()),
+                 int(np.count_nonzero(out[1:] & ~out[:-1])))  # fmt: skip
 
 
-def sigma_figure(
-    runs: Runs,
-    labels: tuple[str, str] = ("x", "y"),
-    limits: Sequence[float] | None = None,
-    height: int = 520,
-) -> go.Figure:
-    """σᵢᵗ (top) and the effective step ηᵗ/σᵢᵗ (bottom) per parameter i against the step.
-
-    ``limits`` draws 2/Hᵢᵢ on the η/σ panels: above it a step along parameter i alone overshoots
-    by more than it corrects (gradient descent on that coordinate is unstable).
-    """
-    titles = [f"σ for {p}" for p in labels] + [f"effective step η/σ for {p}" for p in labels]
-    fig = make_subplots(rows=2, cols=2, subplot_titles=titles, shared_xaxes=True)
-    for index, (name, run) in enumerate(runs):
-        sigmas = np.asarray(run.sigmas, float)
-        effective = np.asarray(run.lrs, float)[:, None] / sigmas
-        for row, values in ((1, sigmas), (2, effective)):
-            for col in (1, 2):
-                fig.add_trace(
-                    go.Scatter(
-                        x=np.arange(len(values)), y=values[:, col - 1], mode="lines", name=name,
-                        legendgroup=name, showlegend=row == 1 and col == 1,
-                        line=dict(color=run_color(index)),
-                    ),
-                    row=row, col=col,
-                )  # fmt: skip
-    steps = max((len(run.lrs) for _, run in runs), default=1)
-    for col, limit in enumerate(() if limits is None else limits, start=1):
-        # A trace, not a shape: shapes on log axes take log10 coordinates.
-        fig.add_trace(
-            go.Scatter(
-                x=[0, steps], y=[limit, limit], mode="lines", name="2/H: stability limit",
-                legendgroup="limit", showlegend=col == 1, hoverinfo="skip",
-                line=dict(color="#bbbbbb", dash="dash", width=1),
-            ),
-            row=2, col=col,
-        )  # fmt: skip
-    fig.update_yaxes(type="log", exponentformat="power", minorloglabels="none")
-    fig.update_xaxes(title_text="step", row=2)
-    return _layout(fig, height)
-
-
-def loss_grad_figure(runs: Runs, height: int = 360) -> go.Figure:
-    """Loss (solid, left axis) and gradient norm ‖g‖ (dotted, right axis) of each run, together:
-    a flat loss beside a large gradient means the run is bouncing across a valley, not stuck."""
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    for index, (name, run) in enumerate(runs):
-        steps = np.arange(len(run.losses))
-        style = dict(color=run_color(index))
-        fig.add_trace(
-            go.Scatter(x=steps, y=run.losses, name=f"{name}: loss", line=style, legendgroup=name),
-            secondary_y=False,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=steps, y=np.hypot(*np.asarray(run.grads, float).T), name=f"{name}: ‖g‖",
-                line=style | dict(dash="dot"), legendgroup=name,
-            ),
-            secondary_y=True,
-        )  # fmt: skip
-    fig.update_yaxes(
-        title_text="loss (solid)", type="log", exponentformat="power", secondary_y=False
-    )
-    fig.update_yaxes(
-        title_text="gradient norm ‖g‖ (dotted)", type="log", exponentformat="power",
-        minorloglabels="none", secondary_y=True, showgrid=False,
-    )  # fmt: skip
-    fig.update_xaxes(title_text="step")
-    fig.update_layout(title=dict(text="Loss and gradient norm", x=0.01))
-    return _layout(fig, height)
+def effective_steps(run: Any) -> np.ndarray:
+    """ηᵗ/σᵢᵗ per step and parameter, shape (steps, 2): the step each parameter really takes
+    per unit of gradient."""
+    return np.asarray(run.lrs, float)[:, None] / np.asarray(run.sigmas, float)
 
 
 def step_lengths(points: np.ndarray, count: int) -> np.ndarray:
@@ -171,34 +78,150 @@ def step_lengths(points: np.ndarray, count: int) -> np.ndarray:
     return np.abs(np.diff(np.asarray(points, float)[: count + 1], axis=0))
 
 
-def first_steps_figure(
-    runs: Runs, count: int = 30, labels: tuple[str, str] = ("x", "y"), height: int = 360
+def first_step(points: np.ndarray) -> float | None:
+    """‖θ¹ − θ⁰‖, None for a run that stopped before its first step."""
+    lengths = step_lengths(points, 1)
+    return float(np.hypot(*lengths[0])) if len(lengths) else None
+
+
+def rises(losses: np.ndarray) -> int:
+    """Steps at which the loss went up (0: it fell, or held, at every step)."""
+    return int(np.count_nonzero(np.diff(np.asarray(losses, float)) > 0))
+
+
+def curves_figure(runs: Runs, floor: float, *, lr: bool = False, height: int = 560) -> go.Figure:
+    """Loss (its gap to the minimum L*), gradient norm ‖g‖ and, with ``lr``, ηᵗ per step, stacked
+    on one step axis, log scales: a flat loss beside a large ‖g‖ is a run bouncing across a
+    valley, not a run at a minimum."""
+    title, losses, log_loss = loss_series([(name, run.losses) for name, run in runs], floor)
+    if title != _("loss"):  # the gap to L*: its value with readable digits
+        title = _("loss − L* (L* = {floor})").format(floor=tick_text(floor, 4))
+    curves = [
+        (title, losses),
+        (_("gradient norm ‖g‖"), [(name, np.hypot(*run.grads.T)) for name, run in runs]),
+    ]
+    logs = [log_loss, True]
+    if lr:
+        curves.insert(0, (_("learning rate ηᵗ"), [(name, run.lrs) for name, run in runs]))
+        logs.insert(0, True)
+    figure = step_curves_figure(curves, log_y=logs, height=height, stacked=True)
+    return lighten(sparse_decades(figure, per_panel=3))  # fmt: skip
+
+
+def sigma_figure(
+    runs: Runs, labels: tuple[str, str], limits: Sequence[float], height: int = 320
 ) -> go.Figure:
-    """Step length per parameter over the first steps; pass each optimizer under both
-    conventions (lecture dotted, PyTorch solid) to see where they differ."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=[f"|Δ{p}| per step" for p in labels])
-    for index, (name, run) in enumerate(runs):
-        lengths = step_lengths(run.points, count)
-        dash = "dot" if "lecture" in name else "solid"
-        for col in (1, 2):
-            fig.add_trace(
-                go.Scatter(
-                    x=np.arange(1, len(lengths) + 1), y=lengths[:, col - 1], name=name,
-                    mode="lines+markers", legendgroup=name, showlegend=col == 1,
-                    line=dict(color=run_color(index), dash=dash), marker=dict(size=4),
-                ),
-                row=1, col=col,
-            )  # fmt: skip
-    fig.update_yaxes(type="log", exponentformat="power", minorloglabels="none")
-    fig.update_xaxes(title_text="step")
-    return _layout(fig, height)
+    """σᵢᵗ and the effective step ηᵗ/σᵢᵗ per parameter i, with 2/Hᵢᵢ dashed on the latter: above
+    it a step along parameter i alone overshoots by more than it corrects."""
+    sigma = [(f"σ<sub>{p}</sub>", [(n, r.sigmas[:, i]) for n, r in runs])
+             for i, p in enumerate(labels)]  # fmt: skip
+    effective = [
+        (_("effective step {ratio}").format(ratio=f"η/σ<sub>{p}</sub>"),
+         [(n, effective_steps(r)[:, i]) for n, r in runs])
+        for i, p in enumerate(labels)
+    ]  # fmt: skip
+    fig = step_curves_figure(sigma + effective, log_y=[True] * 4, height=height)
+    last = max((len(run.lrs) for _name, run in runs), default=1) - 1
+    for panel, limit in enumerate(limits, start=3):
+        fig.add_trace(
+            go.Scatter(
+                x=[0, last], y=[limit, limit], mode="lines", name=_("2/H: stability limit"),
+                legendgroup="limit", showlegend=panel == 3, hoverinfo="skip",
+                line=dict(color="#bbbbbb", dash="dash", width=1), xaxis=f"x{panel}",
+                yaxis=f"y{panel}", meta=dict(role="limit", panel=panel - 1),
+            )
+        )  # fmt: skip
+    return lighten(sparse_decades(fig, per_panel=4), max_points=300)  # four panels in a row
 
 
-def _layout(fig: go.Figure, height: int) -> go.Figure:
-    fig.update_layout(
-        height=height,
-        margin=dict(l=10, r=10, t=50, b=10),
-        legend=dict(orientation="h", y=-0.2),
-        hovermode="x unified",
-    )
-    return fig
+def first_steps_figure(
+    runs: Runs, labels: tuple[str, str], count: int = 30, height: int = 560
+) -> go.Figure:
+    """|Δθᵢ| over the first ``count`` steps (step 0 is the first update), per parameter: where
+    two conventions of σ differ, it shows at once."""
+    lengths = [(name, step_lengths(run.points, count)) for name, run in runs]
+    return step_curves_figure(
+        [(_("|Δ{p}| per step").format(p=p), [(n, v[:, i]) for n, v in lengths])
+         for i, p in enumerate(labels)],
+        log_y=[True, True], height=height, stacked=True,
+    )  # fmt: skip
+
+
+def sparse_decades(figure: go.Figure, per_panel: int) -> go.Figure:
+    """Label a log axis every n decades, n chosen so that at most about ``per_panel`` labels
+    share a panel (``viz.theme.log_axis`` labels every decade: 18 decades on a short panel
+    overlap)."""
+    for name in [key for key in figure.layout if key.startswith("yaxis")]:
+        axis = figure.layout[name]
+        if axis.type != "log" or axis.dtick is None:  # no decades: a short span
+            continue
+        ref = "y" + name.removeprefix("yaxis")
+        values = [np.asarray(t.y, float) for t in figure.data if (t.yaxis or "y") == ref]
+        data = np.concatenate(values or [np.zeros(0)])
+        data = data[np.isfinite(data) & (data > 0)]
+        if data.size:
+            decades = np.log10(data.max()) - np.log10(data.min())
+            axis.dtick = max(1, int(np.ceil(decades / per_panel)))
+    return figure
+
+
+def thin(values: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
+    """Indices of at most ``max_points`` values that draw the same line: in each of
+    max_points/2 buckets its lowest and its highest value, so a one-step spike survives."""
+    n = len(values)
+    if n <= max_points:
+        return np.arange(n)
+    edges = np.linspace(0, n, max_points // 2 + 1).astype(int)
+    finite = np.where(np.isfinite(values), values, np.nan)
+    keep = [0, n - 1]
+    for lo, hi in itertools.pairwise(edges):
+        bucket = finite[lo:hi]
+        if np.isnan(bucket).all():
+            keep.append(lo)  # a gap in the curve stays a gap
+            continue
+        keep += [lo + int(np.nanargmin(bucket)), lo + int(np.nanargmax(bucket))]
+    return np.unique(keep)
+
+
+def path_points(
+    points: np.ndarray, domain: Domain, cells: int = PATH_CELLS, max_points: int = MAX_PATH
+) -> np.ndarray:
+    """Indices of the points a path needs on screen: the first point in each cell of a
+    ``cells``² grid over the domain that the path enters (a crawl of a thousand steps inside one
+    cell is one point), and the last point. A path that still has more than ``max_points``, one
+    that jumps across the valley at every step, keeps every k-th of them, k odd, so a bounce
+    from side to side stays a band rather than one of its sides."""
+    (x0, x1), (y0, y1) = domain
+    scale = np.array([cells / (x1 - x0), cells / (y1 - y0)])
+    cell = np.floor((np.asarray(points, float) - [x0, y0]) * scale)
+    keep = np.r_[0, 1 + np.flatnonzero(np.any(cell[1:] != cell[:-1], axis=1))]
+    if len(keep) > max_points:
+        stride = -(-len(keep) // max_points) | 1
+        keep = keep[::stride]
+    return np.unique(np.r_[keep, len(points) - 1])
+
+
+def lighten(figure: go.Figure, domain: Domain | None = None, max_points: int = MAX_POINTS):
+    """The same picture in fewer bytes: float32 instead of float64; curves longer than
+    ``max_points`` ``thin``ned (their steps become x); with ``domain``, the faint full paths and
+    the pick grid of an animated view (``viz.trajectory``) reduced to ``path_points`` and to
+    float32. Frames are left as they are (float32 already, a few points each)."""
+    for trace in figure.data:
+        role = trace.meta.get("role") if isinstance(trace.meta, dict) else None
+        if role == "path" and domain is not None:
+            points = np.column_stack([trace.x, trace.y])
+            keep = path_points(points, domain)
+            trace.update(x=_f32(points[keep, 0]), y=_f32(points[keep, 1]))
+        elif role == "pick":
+            trace.update(x=_f32(trace.x), y=_f32(trace.y), customdata=_f32(trace.customdata),
+                         marker_color=_f32(trace.marker.color))  # fmt: skip
+        elif trace.x is None and trace.y is not None and len(trace.y) > max_points:
+            values = np.asarray(trace.y, float)
+            keep = thin(values, max_points)
+            trace.update(x=keep.astype(np.uint16 if len(values) < 2**16 else np.uint32),
+                         y=_f32(values[keep]))  # fmt: skip
+    return figure
+
+
+def _f32(values: Any) -> np.ndarray:
+    return np.asarray(values, dtype=np.float32)
