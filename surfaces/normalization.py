@@ -1,17 +1,18 @@
 """Normalization changes the landscape (LECTURE.md part 5): feature scaling and batch norm.
 
 Feature scaling: ŷ = b + w₁x₁ + w₂x₂ with x₁ ~ U[1, 2] and x₂ ~ U[s, 2s]. The (w₁, w₂) surfaces,
-raw and standardized, are data-defined surfaces (``surfaces.data.DataModel``) with b held at its
-least-squares optimum b*: the picture is the slice of the (b, w₁, w₂) bowl through its minimum,
-whose curvature is 2XᵀX/N with the raw, uncentered features - the matrix whose condition number
-the lecture quotes (≈ 1.4×10⁵ at s = 100). Minimizing b out instead would centre the features and
-hide the part of the stretch that comes from their offset from zero (κ ≈ 55 even at s = 1).
-They are not registered: their data and domain follow the scale slider and seed, which a registry
-declaration (one fixed domain) cannot express, and hundreds of samples would make the
-playground's full-resolution background grid needlessly heavy.
+raw and standardized, hold b at its least-squares optimum b*: the picture is the slice of the
+(b, w₁, w₂) bowl through its minimum, whose curvature is 2XᵀX/N with the raw, uncentered features,
+the matrix whose condition number the lecture quotes (≈ 1.4×10⁵ at s = 100, N = 1000). Minimizing
+b out instead would centre the features and hide the part of the stretch that comes from their
+offset from zero (κ ≈ 55 even at s = 1). With b fixed the mean squared error is exactly quadratic
+in w, L(w) = L(w*) + (w − w*)ᵀ(XᵀX/N)(w − w*), so each surface is declared as that quadratic: its
+cost does not grow with the number of samples (a 320² background over 1,000 samples took 8 s as a
+mean over the samples). They are not registered: their data and domain follow the scale and seed.
 
 Batch normalization: one unit z = w·x, normalized over the batch and scaled by γ, shifted by β,
-with squared error. Pure NumPy forward and backward; running statistics as torch.nn.BatchNorm1d.
+with squared error. Its loss and gradient follow from five moments of the batch, so a surface over
+a whole grid costs one pass over the grid; running statistics as torch.nn.BatchNorm1d.
 """
 
 from __future__ import annotations
@@ -21,15 +22,18 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+import sympy as sp
 
-from surfaces.data import DataModel, DataSurface
+from surfaces.base import Surface, X, Y
 
 MAX_SAMPLES = 1000
+SAMPLES = 1000  # the lecture's κ ≈ 1.4×10⁵ (raw) and ≈ 1.05 (standardized) are typical at this N
 SCALE_RANGE = (1.0, 1000.0)
 HALF_WIDTH = 3.0  # both feature-scaling domains are the optimum ± this, in their own weights
 START_OFFSET = (-2.4, 1.8)
 EPS = 1e-5  # torch.nn.BatchNorm1d's default
 BN_MOMENTUM = 0.1  # torch.nn.BatchNorm1d's default
+DIGITS = 17  # a float64 coefficient printed into generated code without losing a bit
 
 
 # ---- Feature scaling -----------------------------------------------------------------------------
@@ -40,7 +44,7 @@ class FeatureData(NamedTuple):
     t: np.ndarray  # (n,)
 
 
-def feature_data(scale: float, n: int = 1000, seed: int = 0) -> FeatureData:
+def feature_data(scale: float, n: int = SAMPLES, seed: int = 0) -> FeatureData:
     """Targets t = 3 + 2x₁ − x₂/s + noise, so the standardized optimum does not move with s."""
     scale = float(np.clip(scale, *SCALE_RANGE))
     n = int(np.clip(n, 3, MAX_SAMPLES))
@@ -65,6 +69,13 @@ def least_squares(x: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
 def curvature(x: np.ndarray) -> np.ndarray:
     """Hessian of (1/N)Σ(t − b − w·x)² in w with b fixed: 2XᵀX/N."""
     return 2.0 * x.T @ x / len(x)
+
+
+def population_curvature(scale: float) -> np.ndarray:
+    """2·E[xxᵀ], the curvature 2XᵀX/N tends to as N grows: E[x²] = (a² + ab + b²)/3 for
+    x ~ U[a, b], so E[x₁²] = 7/3, E[x₂²] = 7s²/3, and E[x₁x₂] = 1.5 · 1.5s (independent)."""
+    s = float(np.clip(scale, *SCALE_RANGE))
+    return 2.0 * np.array([[7 / 3, 2.25 * s], [2.25 * s, 7 * s**2 / 3]])
 
 
 class Conditioning(NamedTuple):
@@ -116,7 +127,7 @@ def measured_rate(points: np.ndarray, optimum: np.ndarray, floor: float = 1e-10)
 class ScalingProblem(NamedTuple):
     """One side of the comparison: the surface, its optimum and its conditioning."""
 
-    surface: DataSurface
+    surface: Surface
     optimum: np.ndarray
     start: tuple[float, float]
     conditioning: Conditioning
@@ -124,7 +135,7 @@ class ScalingProblem(NamedTuple):
 
 @functools.lru_cache(maxsize=16)
 def scaling_problems(
-    scale: float, n: int = 100, seed: int = 0
+    scale: float, n: int = SAMPLES, seed: int = 0
 ) -> tuple[ScalingProblem, ScalingProblem]:
     """The raw and the standardized (w₁, w₂) surfaces for the same data."""
     data = feature_data(scale, n, seed)
@@ -137,23 +148,48 @@ def scaling_problems(
 
 def _problem(key: str, title: str, x: np.ndarray, t: np.ndarray, labels) -> ScalingProblem:
     bias, w = least_squares(x, t)
+    floor = np.mean((t - bias - x @ w) ** 2)
+    half = curvature(x) / 2
+    d = [symbol - sp.Float(float(c), DIGITS) for symbol, c in zip((X, Y), w, strict=True)]
+    quadratic = sum(
+        sp.Float(float(half[i, j]), DIGITS) * d[i] * d[j] for i in (0, 1) for j in (0, 1)
+    )
     start = tuple(float(a) for a in w + START_OFFSET)
-    model = DataModel(
+    surface = Surface(
         key=f"feature_scaling_{key}",
         title=f"ŷ = b* + w₁x₁ + w₂x₂, {title}",
-        # b is fixed at b*, so it is folded into the target: r = t − b*.
-        loss="(r - w1*u1 - w2*u2)**2",
-        parameters=("w1", "w2"),
-        data={"u1": tuple(x[:, 0]), "u2": tuple(x[:, 1]), "r": tuple(t - bias)},
+        expr=sp.Float(float(floor), DIGITS) + quadratic,
         domain=tuple((float(c - HALF_WIDTH), float(c + HALF_WIDTH)) for c in w),
-        start=start,
+        default_start=start,
         latex=r"L(w_1, w_2) = \frac{1}{N}\sum_n \left(t^n - b^* - w_1 x_1^n - w_2 x_2^n\right)^2",
         critical=(("minimum", *w),),
         complete=True,
         axis_labels=labels,
         minima=(tuple(w),),
     )
-    return ScalingProblem(model.build({}), w, start, conditioning(curvature(x)))
+    return ScalingProblem(surface, w, start, conditioning(curvature(x)))
+
+
+class Spread(NamedTuple):
+    """κ of the raw and the standardized curvature, one per data set (seeds 0, 1, …)."""
+
+    raw: np.ndarray
+    standardized: np.ndarray
+
+
+@functools.lru_cache(maxsize=16)
+def kappa_spread(scale: float, n: int = SAMPLES, seeds: int = 100) -> Spread:
+    """How much the condition numbers owe to the sample: κ over ``seeds`` data sets of size n.
+
+    Standardized, 2XᵀX/N is twice the features' correlation matrix, κ = (1 + |r|)/(1 − |r|), and
+    the sample correlation r of independent features is of order 1/√N: κ → 1 as N grows.
+    """
+    kappas = []
+    for seed in range(seeds):
+        x = feature_data(scale, n, seed).x
+        kappas.append([conditioning(curvature(v)).kappa for v in (x, standardize(x))])
+    raw, standardized = np.array(kappas).T
+    return Spread(raw, standardized)
 
 
 # ---- Batch normalization -------------------------------------------------------------------------
@@ -203,29 +239,55 @@ class BNGrad(NamedTuple):
     beta: np.ndarray  # (...)
 
 
+class Moments(NamedTuple):
+    """What the BN unit's loss needs of a batch (x, t): all of it, for any w, γ, β."""
+
+    cov: np.ndarray  # (2, 2): C = mean((x − x̄)(x − x̄)ᵀ), biased as in BN
+    cross: np.ndarray  # (2,): c = mean((x − x̄)·t)
+    t_mean: float
+    t_var: float  # biased
+
+
+def moments(x: np.ndarray, t: np.ndarray) -> Moments:
+    x = np.asarray(x, dtype=float)
+    t = np.asarray(t, dtype=float)
+    centred = x - x.mean(axis=0)
+    cov = np.array([[np.mean(centred[:, i] * centred[:, j]) for j in (0, 1)] for i in (0, 1)])
+    cross = np.array([np.mean(centred[:, i] * t) for i in (0, 1)])
+    return Moments(cov, cross, float(t.mean()), float(np.mean((t - t.mean()) ** 2)))
+
+
 def bn_loss_and_grad(
     w: np.ndarray, x: np.ndarray, t: np.ndarray, gamma: float, beta: float, eps: float = EPS
 ) -> BNGrad:
     """Mean of (γ·BN(w·x) + β − t)² over the batch and its exact gradient, for any stack of w.
 
-    Backward through BN: with g = ∂L/∂ẑ, ∂L/∂z = (g − mean g − ẑ·mean(g ẑ)) / √(σ² + ε).
+    With q = wᵀCw (the batch variance of z = w·x), s = √(q + ε) and u = w·c, the normalized
+    ẑ = (z − z̄)/s has mean 0, mean(ẑ²) = q/s² and mean(ẑt) = u/s, so
+
+        L = γ²q/s² − 2γu/s + (β − t̄)² + var(t),
+        ∂L/∂w = 2γ²ε·Cw/s⁴ − 2γ(c/s − u·Cw/s³),  ∂L/∂γ = 2γq/s² − 2u/s,  ∂L/∂β = 2(β − t̄).
+
+    A whole grid of w costs one pass over the grid, whatever the batch size. Written out with
+    explicit products, not matmul: BLAS may round differently with an array's layout, and the
+    same URL must give bit-identical figures.
     """
+    m = moments(x, t)
     w = np.asarray(w, dtype=float)
-    x = np.asarray(x, dtype=float)
-    # Explicit sums, not matmul: BLAS may round differently with the array's layout, and the
-    # same URL must give bit-identical figures.
-    z = w[..., :1] * x[:, 0] + w[..., 1:] * x[:, 1]  # (..., B)
-    centred = z - z.mean(axis=-1, keepdims=True)
-    root = np.sqrt(np.mean(centred**2, axis=-1, keepdims=True) + eps)
-    zhat = centred / root
-    residual = gamma * zhat + beta - t
-    g = 2.0 * gamma * residual / z.shape[-1]
-    dz = g - g.mean(axis=-1, keepdims=True) - zhat * np.mean(g * zhat, axis=-1, keepdims=True)
+    w1, w2 = w[..., 0], w[..., 1]
+    cw = np.stack([m.cov[0, 0] * w1 + m.cov[0, 1] * w2, m.cov[1, 0] * w1 + m.cov[1, 1] * w2], -1)
+    q = w1 * cw[..., 0] + w2 * cw[..., 1]
+    u = w1 * m.cross[0] + w2 * m.cross[1]
+    s = np.sqrt(q + eps)
+    explained = q / s**2
+    grad_w = (2 * gamma**2 * eps / s**4)[..., None] * cw - 2 * gamma * (
+        m.cross / s[..., None] - (u / s**3)[..., None] * cw
+    )
     return BNGrad(
-        np.mean(residual**2, axis=-1),
-        np.stack([np.sum(dz / root * x[:, i], axis=-1) for i in (0, 1)], axis=-1),
-        np.mean(2.0 * residual * zhat, axis=-1),
-        np.mean(2.0 * residual, axis=-1),
+        gamma**2 * explained - 2 * gamma * u / s + (beta - m.t_mean) ** 2 + m.t_var,
+        grad_w,
+        2 * gamma * explained - 2 * u / s,
+        np.full(np.shape(q), 2.0 * (beta - m.t_mean)),
     )
 
 
@@ -275,9 +337,54 @@ def batches(n: int, batch_size: int, seed: int = 0) -> np.ndarray:
     return order[: n // batch_size * batch_size].reshape(-1, batch_size)
 
 
-def loss_by_angle(surface: BatchNormSurface, angles: np.ndarray) -> np.ndarray:
-    """The loss along the unit circle: by scale invariance, this IS the whole surface."""
-    return surface.f(np.cos(angles), np.sin(angles))
+def losses_by_direction(
+    data: BNData, epoch: np.ndarray, gamma: float, beta: float, angles: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The loss along the unit circle of w on each batch of ``epoch`` (one row each) and on all
+    the data: by scale invariance, the circle IS the whole surface."""
+    circle = (np.cos(angles), np.sin(angles))
+    surfaces = [BatchNormSurface(data.x[idx], data.t[idx], gamma, beta) for idx in epoch]
+    whole = BatchNormSurface(data.x, data.t, gamma, beta)
+    return np.array([surface.f(*circle) for surface in surfaces]), whole.f(*circle)
+
+
+class Invariance(NamedTuple):
+    """How far BN(a·w·x) = BN(w·x) holds at one w (only ε keeps it from holding exactly)."""
+
+    output_gap: float  # max over the samples of |BN(a·w·x) − BN(w·x)|
+    loss_gap: float  # |L(a·w) − L(w)|
+    cosine: float  # cos of the angle between w and ∇L(w): 0 when the gradient is orthogonal to w
+
+
+def scale_invariance(
+    data: BNData, w: np.ndarray, a: float, gamma: float = 1.0, beta: float = 0.0
+) -> Invariance:
+    w = np.asarray(w, dtype=float)
+    outputs = [batch_norm(data.x @ (k * w), gamma, beta) for k in (1.0, a)]
+    at = [bn_loss_and_grad(k * w, data.x, data.t, gamma, beta) for k in (1.0, a)]
+    grad = at[0].w
+    return Invariance(
+        float(np.max(np.abs(outputs[1] - outputs[0]))),
+        float(abs(at[1].loss - at[0].loss)),
+        float(w @ grad / (np.linalg.norm(w) * np.linalg.norm(grad))),
+    )
+
+
+class NormGrowth(NamedTuple):
+    """How a gradient-descent run under BN moves, step by step."""
+
+    norms: np.ndarray  # ‖w_t‖
+    turns: np.ndarray  # the angle between w_t and w_{t+1}, degrees (one fewer)
+    effective: np.ndarray  # η/‖w_t‖²: the step in angle that η makes at this norm
+
+
+def norm_growth(points: np.ndarray, lr: float) -> NormGrowth:
+    """Each step is (almost) orthogonal to w, so ‖w_{t+1}‖² = ‖w_t‖² + η²‖∇L‖²: the norm only
+    grows, and the turn, the only thing that changes the loss, shrinks like η/‖w‖²."""
+    w = np.asarray(points, dtype=float)
+    norms = np.linalg.norm(w, axis=1)
+    cosine = np.sum(w[1:] * w[:-1], axis=1) / (norms[1:] * norms[:-1])
+    return NormGrowth(norms, np.degrees(np.arccos(np.clip(cosine, -1, 1))), lr / norms**2)
 
 
 class BNTraining(NamedTuple):
@@ -327,16 +434,31 @@ def train_batch_norm(
     )  # fmt: skip
 
 
-def evaluation_losses(
-    data: BNData, w: np.ndarray, gamma: float, beta: float, stats: RunningStats,
-    sizes: tuple[int, ...], seed: int = 0,
-) -> tuple[np.ndarray, float]:  # fmt: skip
+class Evaluation(NamedTuple):
+    """A trained BN unit at test time: its running statistics and the test losses."""
+
+    running: RunningStats  # the running averages at the end of training
+    whole: RunningStats  # mean and unbiased variance of z over the whole training set, final w
+    own: np.ndarray  # test MSE per test batch size, each batch normalized by its own statistics
+    with_running: float  # test MSE with the running statistics (the same for every batch size)
+
+
+def evaluate(
+    trained: BNTraining, train: BNData, test: BNData, sizes: tuple[int, ...], seed: int = 0
+) -> Evaluation:
     """Test MSE when each test batch of size k uses its own statistics (per k), and with the
-    running statistics (the same for every k: each sample is normalized on its own)."""
-    z = data.x @ np.asarray(w, dtype=float)
+    running statistics (each sample is normalized on its own, whatever its batch)."""
+    w, gamma, beta = trained.w[-1], float(trained.gamma[-1]), float(trained.beta[-1])
+    running = RunningStats(float(trained.running.mean[-1]), float(trained.running.var[-1]))
+    z_train = train.x @ w
+    z = test.x @ w
     own = []
     for size in sizes:
         idx = batches(len(z), size, seed)
-        own.append(float(np.mean((batch_norm(z[idx], gamma, beta) - data.t[idx]) ** 2)))
-    running = float(np.mean((normalize_with(z, stats, gamma, beta) - data.t) ** 2))
-    return np.array(own), running
+        own.append(float(np.mean((batch_norm(z[idx], gamma, beta) - test.t[idx]) ** 2)))
+    return Evaluation(
+        running,
+        RunningStats(float(z_train.mean()), float(z_train.var(ddof=1))),
+        np.array(own),
+        float(np.mean((normalize_with(z, running, gamma, beta) - test.t) ** 2)),
+    )

@@ -4,7 +4,7 @@ against torch autograd, controls, links, and each preset's story."""
 import numpy as np
 import pytest
 import torch
-from helpers import figures, open_preset, run_page, traces
+from helpers import figures, link, open_preset, run_page, traces
 
 from ui.format import number
 from views.loss_functions import PRESETS
@@ -99,7 +99,8 @@ def test_scrubber_labels_read_both_losses_at_each_step(default):
 
 def test_softmax_bars_show_the_start_logits_and_probabilities(default):
     bars = next(fig for fig in figures(default) if fig["data"][0]["type"] == "bar")
-    (logits,), (probs,), (target,) = (traces(bars, r) for r in ("logits", "probabilities", "target"))
+    roles = ("logits", "probabilities", "target")
+    (logits,), (probs,), (target,) = (traces(bars, role) for role in roles)
     assert logits["text"] == ["−10", "10", "−1000"]
     expected = torch.softmax(torch.tensor([-10.0, 10.0, -1000.0], dtype=torch.float64), 0)
     np.testing.assert_allclose(probs["y"], expected.numpy(), rtol=1e-12, atol=1e-300)
@@ -116,7 +117,7 @@ def test_at_the_origin_softmax_is_not_saturated():
 def test_changing_the_target_changes_both_surfaces(default):
     at = run_page(PAGE)
     at.radio(key="lf_target").set_value(2).run()
-    assert not at.exception and dict(at.query_params) == {"lf_target": "2"}
+    assert not at.exception and link(at) == {"lf_target": "2"}
     before, after = animated(default)["layout"]["images"], animated(at)["layout"]["images"]
     assert all(old["source"] != new["source"] for old, new in zip(before, after, strict=True))
     # Class 2 already wins at (−10, 10): MSE = p₁² + (1 − p₂)² ≈ 2e⁻⁴⁰, CE = log(1 + e⁻²⁰).
@@ -131,11 +132,11 @@ def test_changes_in_a_row_all_reach_the_link():
     at.radio(key="lf_target").set_value(3).run()
     at.slider(key="lf_r_momentum").set_value(0.5).run()
     at.radio(key="lf_color").set_value("linear").run()
-    assert dict(at.query_params) == {
+    assert link(at) == {
         "lf_color": "linear", "lf_r_lr": "0.3", "lf_r_momentum": "0.5", "lf_steps": "300",
         "lf_target": "3",
     }  # fmt: skip
-    shared = run_page(PAGE, dict(at.query_params))
+    shared = run_page(PAGE, link(at))
     assert not shared.warning and figures(shared) == figures(at)
     at.slider(key="lf_steps").set_value(200).run()  # back to the default: out of the link
     assert "lf_steps" not in at.query_params
@@ -158,7 +159,7 @@ def test_url_restores_the_view_set_by_widgets():
     by_hand.radio(key="lf_color").set_value("linear").run()
     by_hand.select_slider(key="lf_r_lr").set_value(0.1).run()
     assert figures(shared) == figures(by_hand)
-    assert dict(shared.query_params) == dict(by_hand.query_params) == query
+    assert link(shared) == link(by_hand) == query
     assert readouts(shared)[-1].startswith("60 · ")
 
 
@@ -176,7 +177,7 @@ def test_bad_link_values_load_defaults_with_one_warning_and_leave_the_link(query
     assert not at.exception
     assert len(at.warning) == 1 and ignored in at.warning[0].value
     assert metrics(at)["MSE at the start"] == "2"  # the default view
-    assert dict(at.query_params) == {}
+    assert link(at) == {}
 
 
 def test_preset_the_lecture_start():

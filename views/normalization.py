@@ -1,30 +1,49 @@
-"""Normalization changes the landscape: feature scaling, condition number, batch normalization."""
+"""Part 5 of the lecture: normalization changes the landscape. Feature scaling, the condition
+number, and batch normalization's batch dependence, scale invariance and running averages."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
+from i18n import N_, _
 from optimizers import Trajectory, simulate, simulate_many
 from surfaces.normalization import (
+    BN_MOMENTUM,
+    EPS,
+    SAMPLES,
     BatchNormSurface,
+    BNData,
     BNTraining,
+    Evaluation,
+    ScalingProblem,
     batch_norm,
     batches,
     bn_data,
-    evaluation_losses,
+    conditioning,
+    evaluate,
     gd_rate_at,
-    loss_by_angle,
+    kappa_spread,
+    losses_by_direction,
     measured_rate,
+    norm_growth,
+    population_curvature,
+    scale_invariance,
     scaling_problems,
     train_batch_norm,
 )
-from ui.cache import optimizer_from_spec
-from ui.controls import URL, RunSpec, log_slider, optimizer_picker
-from ui.presets import preset_links, preset_note
-from ui.url import share_link
-from viz import step_curves_figure, trajectory_figure
+from ui import url
+from ui.cache import frozen_figure
+from ui.controls import log_slider, number_input, optimizer_picker, slider, stepped
+from ui.format import latex_number, number
+from ui.layout import chart, share_box
+from ui.presets import Preset, preset_links, preset_note
+from ui.specs import RunSpec
+from viz import Panel, background_image, panels_figure, step_curves_figure, trajectory_figure
 from viz.normalization import (
     add_gradient_arrows,
     angle_loss_figure,
@@ -33,290 +52,497 @@ from viz.normalization import (
     running_stats_figure,
 )
 
-N_SAMPLES = 100
+SEED = 45  # a typical sample: κ ≈ 1.41×10⁵ raw and 1.05 standardized, the medians over seeds
+SAMPLE_SIZES = (100, 200, 500, 1000)
+SPREAD_SEEDS = 100
 N_BN = 256
+BATCH_SIZES = (2, 4, 8, 16, 32, 64, 128, 256)
 EVAL_SIZES = (1, 2, 4, 8, 16, 32, 64, 128)
 ANGLES = np.linspace(-np.pi, np.pi, 361)
-CONFIG = {"displaylogo": False, "scrollZoom": False}
+SHOWN_W = np.array([1.0, 0.0])  # the weights whose z the histograms show
+BN_STARTS = (0.5, 1.5)  # ‖w‖ of the two runs of the scale-invariance section
+BN_DIRECTION = np.radians(150.0)
+ARROW_TICKS = np.linspace(-2.7, 2.7, 9)
+TRAIN_LR = 0.05
+SCALE_CHECK = 10.0  # a in BN(a·w·x) = BN(w·x)
+GAP = 0.24  # between the raw and standardized panels
 
-PRESETS: dict[str, tuple[str, dict]] = {
-    "Largest stable step on raw data": (
-        "η = 3×10⁻⁵ is just below 2/λmax of the raw surface: the raw run drops into the valley "
-        "and then crawls along it (measured rate ≈ 1). The standardized run barely moves either.",
+PRESETS = {
+    N_("Largest stable step on raw data"): Preset(
+        N_("η = 3×10⁻⁵ is the slider's largest value below 2/λmax ≈ 4.4×10⁻⁵ of the raw "
+           "surface: the raw run drops into the valley at once and then crawls along it "
+           "(measured rate 0.99999 per step). The standardized run, at the same η, has barely "
+           "moved after 300 steps."),
         {"bn_scale": 100.0, "bn_run_opt": "sgd", "bn_run_lr": 3e-5, "bn_steps": 300},
     ),
-    "A good step after standardizing": (
-        "η = 0.5 suits the round, standardized bowl: it converges in a few steps. The raw "
-        "surface's 2/λmax is 10⁴ times smaller, so the same η diverges there at once.",
+    N_("A good step after standardizing"): Preset(
+        N_("η = 0.5 suits the round, standardized bowl: it converges in a few steps. The raw "
+           "surface's 2/λmax is more than 10⁴ times smaller, so the same η diverges there at "
+           "once."),
         {"bn_scale": 100.0, "bn_run_opt": "sgd", "bn_run_lr": 0.5, "bn_steps": 300},
     ),
-    "Same scale, still stretched": (
-        "With x₂ on the same scale as x₁, the raw κ is still ≈ 50: both features sit around "
-        "1.5, far from 0, so w₁ and w₂ trade off. Standardizing also centres them.",
+    N_("Same scale, still stretched"): Preset(
+        N_("With x₂ on the same scale as x₁, the raw κ is still about 55: both features sit "
+           "around 1.5, far from 0, so w₁ and w₂ trade off. Standardizing also centres them, "
+           "and κ drops to about 1."),
         {"bn_scale": 1.0, "bn_run_opt": "sgd", "bn_run_lr": 0.2, "bn_steps": 300},
     ),
-    "Heavy-ball momentum on the raw valley": (
-        "Momentum 0.99 at η = 7×10⁻⁵ (close to Polyak's tuning) gets the rate near the bound "
-        "(√κ−1)/(√κ+1) ≈ 0.995 where gradient descent is stuck at ≈ 0.99999.",
-        {"bn_scale": 100.0, "bn_run_opt": "momentum", "bn_run_lr": 7e-5, "bn_run_momentum": 0.99,
-         "bn_steps": 1000},
+    N_("Heavy-ball momentum on the raw valley"): Preset(
+        N_("Momentum 0.99 at η = 7×10⁻⁵, close to Polyak's tuning, shrinks the distance by "
+           "about 0.997 per step on the raw valley, near the heavy ball's bound "
+           "(√κ−1)/(√κ+1) ≈ 0.995, where gradient descent can do no better than "
+           "(κ−1)/(κ+1) ≈ 0.99999."),
+        {"bn_scale": 100.0, "bn_run_opt": "momentum", "bn_run_lr": 7e-5,
+         "bn_run_momentum": 0.99, "bn_steps": 1000},
     ),
-    "Batch of one at test time": (
-        "Batch size 1 at test time with the batch's own statistics: z − μ_B = 0, so every "
-        "prediction is β. The running averages do not care about the batch.",
+    N_("Batch of one at test time"): Preset(
+        N_("A test batch of one, normalized with its own statistics, is its own mean: every "
+           "prediction is β, and the test MSE is about three times that with the running "
+           "statistics, which do not care about the batch."),
         {"bn_batch": 8, "bn_train_steps": 300},
     ),
 }  # fmt: skip
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def scaling_runs(scale: float, seed: int, run: RunSpec, steps: int) -> list[Trajectory]:
-    optimizer = optimizer_from_spec(run)
-    return [
-        simulate(p.surface, optimizer, p.start, steps)
-        for p in scaling_problems(scale, N_SAMPLES, seed)
-    ]
+class Data(NamedTuple):
+    """What the sidebar decides: the features' scale, the sample, and the run on both surfaces."""
+
+    scale: float
+    samples: int
+    seed: int
+    steps: int
+    run: RunSpec
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def bn_runs(
-    seed: int, gamma: float, beta: float, lr: float, steps: int, norms: tuple[float, ...]
-) -> list[Trajectory]:
-    data = bn_data(N_BN, seed)
-    surface = BatchNormSurface(data.x, data.t, gamma, beta)
-    direction = np.array([np.cos(np.radians(150)), np.sin(np.radians(150))])
-    optimizers = [optimizer_from_spec(RunSpec("sgd", lr))] * len(norms)
-    return simulate_many(surface, optimizers, [direction * r for r in norms], steps)
+def page() -> None:
+    st.title(_("⚖️ Normalization changes the landscape"))
+    preset_note(PRESETS)
+    data = sidebar()
+    feature_scaling(data)
+    batch = batch_dependence(data.seed)
+    invariance(batch)
+    train_and_test(batch)
+    share_box()
 
 
-@st.cache_data(max_entries=16, show_spinner="Training the BN unit…")
-def bn_training(seed: int, batch_size: int, steps: int) -> BNTraining:
-    return train_batch_norm(bn_data(N_BN, seed), (1.0, 0.0), batch_size=batch_size, steps=steps,
-                            lr=0.05, seed=seed)  # fmt: skip
+def sidebar() -> Data:
+    with st.sidebar:
+        st.subheader(_("Data"))
+        scale = log_slider(_("scale of x₂ (x₂ ~ U[s, 2s])"), "bn_scale", low=1.0, high=1000.0,
+                           default=100.0, per_decade=(1, 2, 5))  # fmt: skip
+        samples = stepped(_("samples N (feature scaling)"), "bn_samples", SAMPLE_SIZES, SAMPLES)
+        seed = number_input(_("seed"), "bn_seed", 0, 10_000, SEED)
+        st.subheader(_("Run (the same on both surfaces)"))
+        steps = slider(_("steps"), "bn_steps", 10, 2000, 300, 10)
+        run = optimizer_picker("bn_run", default="sgd", lr=3e-5, names=("sgd", "momentum", "adam"),
+                               steps=steps, lr_range=(1e-7, 3.0))  # fmt: skip
+        st.subheader(_("Presets"))
+        preset_links(PRESETS)
+    return Data(float(scale), int(samples), int(seed), int(steps), run)
 
-
-st.title("⚖️ Normalization changes the landscape")
-preset_note(PRESETS)
-
-with st.sidebar:
-    st.subheader("Data")
-    scale = log_slider("scale of x₂ (x₂ ~ U[s, 2s])", "bn_scale", low=1.0, high=1000.0,
-                       default=100.0, per_decade=(1, 2, 5))  # fmt: skip
-    seed = int(st.number_input("seed", 0, 10_000, 0, key="bn_seed", bind=URL))
-    steps = st.slider("steps", 10, 2000, 300, 10, key="bn_steps", bind=URL)
-    st.subheader("Presets")
-    preset_links(PRESETS)
 
 # ---- Feature scaling -----------------------------------------------------------------------------
 
-st.header("Feature scaling stretches or rounds the valley")
-st.markdown(
-    f"Linear regression $\\hat y = b + w_1x_1 + w_2x_2$ on {N_SAMPLES} samples with "
-    "$x_1 \\sim U[1, 2]$ and $x_2 \\sim U[s, 2s]$. Left: the raw features. Right: each feature "
-    "standardized, $\\tilde x_i = (x_i - \\bar x_i)/\\mathrm{sd}(x_i)$. The bias is held at its "
-    "optimum $b^*$, so each picture is the slice through the minimum; its Hessian is "
-    "$2X^\\top X/N$."
-)
-raw, std = scaling_problems(float(scale), N_SAMPLES, seed)
-left, right = st.columns([1, 2])
-with left, st.container(border=True):
-    spec = optimizer_picker("bn_run", default="sgd", lr=3e-5, names=("sgd", "momentum", "adam"),
-                            steps=steps, lr_range=(1e-7, 3.0))  # fmt: skip
-    over = [p for p in (raw, std) if spec.lr > p.conditioning.lr_max]
-    st.caption(
-        f"**2/λmax** (largest stable η for gradient descent): raw "
-        f"**{raw.conditioning.lr_max:.3g}**, standardized **{std.conditioning.lr_max:.3g}**."
-        + (" η is above it for: " + ", ".join(("raw", "standardized")[[raw, std].index(p)]
-                                                for p in over) if over else ""),
+
+def problems_of(data: Data) -> tuple[ScalingProblem, ScalingProblem]:
+    return scaling_problems(data.scale, data.samples, data.seed)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def scaling_runs(data: Data) -> list[Trajectory]:
+    optimizer = data.run.build()
+    return [simulate(p.surface, optimizer, p.start, data.steps) for p in problems_of(data)]
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def scaling_images(scale: float, samples: int, seed: int) -> list[tuple[dict, object]]:
+    """Both surfaces' background images, drawn once per data set (not once per run)."""
+    return [background_image(p.surface) for p in scaling_problems(scale, samples, seed)]
+
+
+@frozen_figure
+def scaling_view(data: Data) -> go.Figure:
+    """Raw and standardized surfaces side by side, the run animated on both."""
+    images = scaling_images(data.scale, data.samples, data.seed)
+    panels = [
+        Panel(_(side), p.surface, [(data.run.label, path)], [tuple(p.optimum)], image)
+        for side, p, path, image in zip(SIDES, problems_of(data), scaling_runs(data), images,
+                                        strict=True)
+    ]  # fmt: skip
+    return panels_figure(panels, height=440, gap=GAP)
+
+
+@frozen_figure
+def distance_view(data: Data) -> go.Figure:
+    distances = [
+        (_(side), np.linalg.norm(path.points - p.optimum, axis=1))
+        for side, p, path in zip(SIDES, problems_of(data), scaling_runs(data), strict=True)
+    ]
+    return step_curves_figure([(_("distance to the optimum ‖w − w*‖"), distances)], log_y=[True])
+
+
+SIDES = (N_("raw features"), N_("standardized features"))
+
+
+def feature_scaling(data: Data) -> None:
+    """Raw vs standardized surfaces with one optimizer run on each, their conditioning, rates."""
+    st.header(_("Feature scaling stretches or rounds the valley"))
+    st.markdown(
+        _("Linear regression $\\hat y = b + w_1x_1 + w_2x_2$ on {n} samples, "
+          "$x_1 \\sim U[1, 2]$ and $x_2 \\sim U[s, 2s]$; left the raw features, right each one "
+          "standardized, $\\tilde x_i = (x_i - \\bar x_i)/\\mathrm{{sd}}(x_i)$. The bias is held "
+          "at its optimum $b^*$: each picture is the slice through the minimum, with Hessian "
+          "$2X^\\top X/N$.").format(n=data.samples)
     )  # fmt: skip
-with right:
+    problems = problems_of(data)
+    chart(scaling_view(data))
+    conditioning_cards(problems)
+    st.caption(largest_step(data.run.lr, problems))
+    st.caption(spread_note(data, problems))
+    rates(data.run, problems, scaling_runs(data))
+    chart(distance_view(data))
+
+
+def largest_step(lr: float, problems: tuple[ScalingProblem, ...]) -> str:
+    """2/λmax of each surface, and which of them η exceeds (plain gradient descent diverges)."""
+    raw, std = (p.conditioning.lr_max for p in problems)
+    above = tuple(lr > p.conditioning.lr_max for p in problems)
+    verdict = {
+        (False, False): N_("η is below both: gradient descent is stable on each."),
+        (True, False): N_("η is above the raw one: gradient descent diverges there."),
+        (False, True): N_("η is above the standardized one: gradient descent diverges there."),
+        (True, True): N_("η is above both: gradient descent diverges on each."),
+    }[above]
+    return _("**2/λmax**, the largest stable η of gradient descent: raw **{raw}**, standardized "
+             "**{std}**. {verdict}").format(raw=number(raw, 3), std=number(std, 3),
+                                             verdict=_(verdict))  # fmt: skip
+
+
+def conditioning_cards(problems: tuple[ScalingProblem, ...]) -> None:
+    cards = st.columns(6)
+    raw, std = (p.conditioning for p in problems)
+    values = [
+        (_("λmin, raw"), raw.eigenvalues[0]), (_("λmax, raw"), raw.eigenvalues[-1]),
+        (_("κ = λmax/λmin, raw"), raw.kappa),
+        (_("λmin, standardized"), std.eigenvalues[0]),
+        (_("λmax, standardized"), std.eigenvalues[-1]),
+        (_("κ, standardized"), std.kappa),
+    ]  # fmt: skip
+    for column, (label, value) in zip(cards, values, strict=True):
+        column.metric(label, number(value, 3))
+
+
+def spread_note(data: Data, problems: tuple[ScalingProblem, ...]) -> str:
+    """This sample's κ against the spread over many samples of the same size."""
+    spread = kappa_spread(data.scale, data.samples, SPREAD_SEEDS)
+    raw, std = (p.conditioning.kappa for p in problems)
+    return _(
+        "κ depends on the sample. This one (seed {seed}, N = {n}): raw {raw}, standardized {std}. "
+        "Over {count} samples of the same size (seeds 0–{last}), the raw κ runs from {raw_low} to "
+        "{raw_high} (median {raw_median}) and the standardized one from {std_low} to {std_high} "
+        "(median {std_median}). As N grows the raw κ tends to {population}, the standardized "
+        "one to 1: independent features have a sample correlation r of order 1/√N, and "
+        "standardized κ = (1 + |r|)/(1 − |r|)."
+    ).format(
+        seed=data.seed, n=data.samples, raw=number(raw, 3), std=number(std, 3),
+        count=SPREAD_SEEDS, last=SPREAD_SEEDS - 1,
+        raw_low=number(spread.raw.min(), 3), raw_high=number(spread.raw.max(), 3),
+        raw_median=number(float(np.median(spread.raw)), 3),
+        std_low=number(spread.standardized.min(), 5),
+        std_high=number(spread.standardized.max(), 3),
+        std_median=number(float(np.median(spread.standardized)), 3),
+        population=number(conditioning(population_curvature(data.scale)).kappa, 3),
+    )  # fmt: skip
+
+
+def rates(spec: RunSpec, problems: tuple[ScalingProblem, ...], runs: list[Trajectory]) -> None:
+    """The rate bounds next to what each run measures, and the distance to the optimum."""
     st.latex(
         r"\text{GD: } \rho \ge \frac{\kappa-1}{\kappa+1}, \qquad "
         r"\text{heavy ball, tuned: } \rho = \frac{\sqrt\kappa-1}{\sqrt\kappa+1}"
     )
-    st.markdown(
-        "κ = λmax/λmin of the Hessian. One learning rate must stay below 2/λmax for the steep "
-        "direction, so the shallow one moves at ≈ 1 − 2/κ per step. After standardizing, κ ≈ 1: "
-        "one η suits both directions."
-    )
+    columns = {}
+    for side, problem, run in zip(SIDES, problems, runs, strict=True):
+        c = problem.conditioning
+        columns[_(side)] = {
+            "κ": number(c.kappa, 4),
+            "(κ−1)/(κ+1)": number(c.gd_rate, 6),
+            "(√κ−1)/(√κ+1)": number(c.momentum_rate, 6),
+            _("GD at this η: max|1−ηλ|"): number(gd_rate_at(spec.lr, c.eigenvalues), 6),
+            _("measured rate"): number(measured_rate(run.points, problem.optimum), 6),
+            _("status"): status(run),
+        }
+    st.table(pd.DataFrame(columns))
+    st.caption(
+        _("κ = λmax/λmin of the Hessian. One learning rate must stay below 2/λmax for the steep "
+          "direction, so the shallow one moves at about 1 − 2/κ per step; after standardizing "
+          "κ is close to 1 and one η suits both directions. Measured rate: the per-step shrink "
+          "factor of ‖w − w*‖ over the second half of the run.")
+    )  # fmt: skip
 
-runs = scaling_runs(float(scale), seed, spec, steps)
-rows = []
-for column, problem, run, title in zip(
-    st.columns(2), (raw, std), runs, ("raw features", "standardized features"), strict=True
-):
-    c = problem.conditioning
-    with column:
-        st.subheader(title)
-        st.plotly_chart(
-            trajectory_figure(problem.surface, [(spec.label, run)], minima=[tuple(problem.optimum)],
-                              height=460),
-            config=CONFIG, key=f"bn_chart_{title.split()[0]}",
-        )  # fmt: skip
-        a, b, k = st.columns(3)
-        a.metric("λmin", f"{c.eigenvalues[0]:.3g}")
-        b.metric("λmax", f"{c.eigenvalues[-1]:.3g}")
-        k.metric("κ", f"{c.kappa:.3g}")
-    rate = measured_rate(run.points, problem.optimum)
-    rows.append({
-        "surface": title, "κ": c.kappa, "(κ−1)/(κ+1)": c.gd_rate, "(√κ−1)/(√κ+1)": c.momentum_rate,
-        "GD at this η: max|1−ηλ|": gd_rate_at(spec.lr, c.eigenvalues),
-        "measured rate": rate,
-        "status": "converging" if run.diverged_at is None
-        else f"diverged at step {run.diverged_at}",
-    })  # fmt: skip
-st.dataframe(
-    pd.DataFrame(rows), hide_index=True,
-    column_config={name: st.column_config.NumberColumn(format="%.6g")
-                   for name in rows[0] if name not in ("surface", "status")},
-)  # fmt: skip
-st.caption(
-    "Measured rate: per-step shrink factor of ‖w − w*‖ over the second half of the run. "
-    "Gradient descent can do no better than (κ−1)/(κ+1); tuned momentum reaches (√κ−1)/(√κ+1)."
-)
-st.plotly_chart(
-    step_curves_figure(
-        [("distance to the optimum ‖w − w*‖",
-          [(name, np.linalg.norm(r.points - p.optimum, axis=1))
-           for name, r, p in zip(("raw", "standardized"), runs, (raw, std), strict=True)])],
-        log_y=[True],
-    ),
-    config=CONFIG,
-)  # fmt: skip
+
+def status(run: Trajectory) -> str:
+    if run.diverged_at is not None:
+        return _("diverged at step {step}").format(step=run.diverged_at)
+    return _("stable")
+
 
 # ---- Batch normalization: the batch defines the surface ------------------------------------------
 
-st.header("Batch normalization: the surface depends on the batch")
-st.markdown(
-    "One unit $z = w_1x_1 + w_2x_2$ followed by batch normalization and squared error: "
-    "$\\hat z_n = (z_n - \\mu_B)/\\sqrt{\\sigma_B^2 + \\epsilon}$, $\\hat y_n = \\gamma\\hat z_n + "
-    "\\beta$, with $\\mu_B, \\sigma_B^2$ the mean and variance over the current batch. "
-    f"{N_BN} training samples."
-)
-controls = st.columns(4)
-batch_size = controls[0].select_slider("batch size", [2, 4, 8, 16, 32, 64, 128, 256], 16,
-                                       key="bn_batch", bind=URL)  # fmt: skip
-epoch = batches(N_BN, batch_size, seed)
-batch_index = controls[1].number_input("batch number", 1, 128, 1, key="bn_batch_index", bind=URL)
-batch_index = min(int(batch_index), len(epoch)) - 1
-gamma = controls[2].slider("γ (scale)", 0.1, 3.0, 1.0, 0.1, key="bn_gamma", bind=URL)
-beta = controls[3].slider("β (shift)", -2.0, 4.0, 0.0, 0.1, key="bn_beta", bind=URL)
 
-data = bn_data(N_BN, seed)
-curves = [
-    (f"batch {i + 1}",
-     loss_by_angle(BatchNormSurface(data.x[idx], data.t[idx], gamma, beta), ANGLES))
-    for i, idx in enumerate(epoch)
-]  # fmt: skip
-whole = loss_by_angle(BatchNormSurface(data.x, data.t, gamma, beta), ANGLES)
-idx = epoch[batch_index]
-z = data.x[idx] @ np.array([1.0, 0.0])
-one, two = st.columns([3, 2])
-with one:
-    st.plotly_chart(
-        angle_loss_figure(ANGLES, curves, highlight=batch_index,
-                          reference=("whole training set", whole)),
-        config=CONFIG,
+class Batch(NamedTuple):
+    """The batch-norm controls, for the sections after them too: the data, the batches, γ, β."""
+
+    seed: int
+    size: int
+    index: int  # from 0
+    gamma: float
+    beta: float
+
+    @property
+    def data(self) -> BNData:
+        return bn_data(N_BN, self.seed)
+
+    @property
+    def surface(self) -> BatchNormSurface:
+        return whole_surface(self.seed, self.gamma, self.beta)
+
+
+def whole_surface(seed: int, gamma: float, beta: float) -> BatchNormSurface:
+    """The whole training set's surface (each batch has its own)."""
+    data = bn_data(N_BN, seed)
+    return BatchNormSurface(data.x, data.t, gamma, beta)
+
+
+def batch_dependence(seed: int) -> Batch:
+    """Each batch has its own surface; the histograms show what BN does to one batch."""
+    st.header(_("Batch normalization: the surface depends on the batch"))
+    st.markdown(
+        _("One unit $z = w_1x_1 + w_2x_2$ followed by batch normalization and squared error: "
+          "$\\hat z_n = (z_n - \\mu_B)/\\sqrt{{\\sigma_B^2 + \\epsilon}}$, "
+          "$\\hat y_n = \\gamma\\hat z_n + \\beta$, with $\\mu_B$ and $\\sigma_B^2$ the mean "
+          "and variance over the current batch; {n} training samples.").format(n=N_BN)
     )  # fmt: skip
-    st.caption(
-        f"Every grey curve is another batch of {batch_size}: the surface, and its best "
-        "direction, move from batch to batch; larger batches agree more closely."
+    controls = st.columns(4)
+    with controls[0]:
+        size = int(stepped(_("batch size"), "bn_batch", BATCH_SIZES, 16))
+    with controls[1]:
+        count = N_BN // size
+        index = int(number_input(_("batch number"), "bn_batch_index", 1, count, 1)) - 1
+    with controls[2]:
+        gamma = float(slider(_("γ (scale)"), "bn_gamma", 0.1, 3.0, 1.0, 0.1))
+    with controls[3]:
+        beta = float(slider(_("β (shift)"), "bn_beta", -2.0, 4.0, 0.0, 0.1))
+    batch = Batch(seed, size, index, gamma, beta)
+    one, two = st.columns([3, 2])
+    with one:
+        chart(directions_view(batch))
+        st.caption(
+            _("Every grey curve is another batch of {size}: the surface, and its best direction, "
+              "move from batch to batch; larger batches agree more closely.").format(size=size)
+        )  # fmt: skip
+    with two:
+        chart(histograms_view(batch))
+        st.caption(
+            _("One batch, with w = (1, 0): whatever z's mean and spread, ẑ has mean 0 and sd 1 "
+              "over the batch (up to ε); γ and β, learned, set the output's spread and mean.")
+        )  # fmt: skip
+    return batch
+
+
+@frozen_figure
+def directions_view(batch: Batch) -> go.Figure:
+    epoch = batches(N_BN, batch.size, batch.seed)
+    per_batch, whole = losses_by_direction(batch.data, epoch, batch.gamma, batch.beta, ANGLES)
+    return angle_loss_figure(ANGLES, per_batch, whole, highlight=batch.index)
+
+
+@frozen_figure
+def histograms_view(batch: Batch) -> go.Figure:
+    idx = batches(N_BN, batch.size, batch.seed)[batch.index]
+    z = batch.data.x[idx] @ SHOWN_W
+    shown = [("z = w·x", z), ("ẑ = BN(z)", batch_norm(z)),
+             ("γẑ + β", batch_norm(z, batch.gamma, batch.beta))]  # fmt: skip
+    return histograms_figure([(title, v, moments_note(v)) for title, v in shown])
+
+
+def moments_note(values: np.ndarray) -> str:
+    return _("mean {mean}, sd {sd}").format(
+        mean=number(float(np.mean(values)), 3, zero_below=1e-9), sd=number(float(np.std(values)), 3)
     )
-with two:
-    st.plotly_chart(
-        histograms_figure([("z = w·x (w = (1, 0))", z), ("ẑ (batch-normalized)", batch_norm(z)),
-                           ("ŷ = γẑ + β", batch_norm(z, gamma, beta))]),
-        config=CONFIG,
-    )  # fmt: skip
-    st.caption("Whatever z's mean and spread, ẑ has mean 0 and sd 1 over the batch; γ and β, "
-               "learned, set the output's spread and mean.")  # fmt: skip
+
 
 # ---- Scale invariance ----------------------------------------------------------------------------
 
-st.header("Scale invariance: the gradient is orthogonal to w")
-st.latex(
-    r"\mathrm{BN}(a\,w\cdot x) = \mathrm{BN}(w\cdot x)\ (a>0) \;\Rightarrow\; "
-    r"w\cdot\nabla L = 0,\quad \|\nabla L(a w)\| = \tfrac{1}{a}\|\nabla L(w)\|,\quad "
-    r"\|w_{t+1}\|^2 = \|w_t\|^2 + \eta^2\|\nabla L\|^2"
-)
-settings = st.columns(2)
-bn_lr = settings[0].select_slider("learning rate η", [0.01, 0.03, 0.1, 0.3, 1.0, 3.0], 0.3,
-                                  key="bn_sgd_lr", bind=URL)  # fmt: skip
-bn_steps = settings[1].slider("steps", 10, 500, 100, 10, key="bn_sgd_steps", bind=URL)
-norms = (0.5, 1.5)
-paths = bn_runs(seed, gamma, beta, float(bn_lr), int(bn_steps), norms)
-surface = BatchNormSurface(data.x, data.t, gamma, beta)
-ticks = np.linspace(-2.7, 2.7, 9)
-grid_points = np.array([(a, b) for a in ticks for b in ticks if np.hypot(a, b) > 0.3])
-named = [(f"start ‖w‖ = {r}", path) for r, path in zip(norms, paths, strict=True)]
-flat, curves_col = st.columns([1, 1])
-with flat:
-    figure = trajectory_figure(surface, named, height=500)
-    add_gradient_arrows(figure, grid_points, -surface.grad(*grid_points.T), length=0.55)
-    st.plotly_chart(figure, config=CONFIG, key="bn_chart_bn")
-    st.caption("Whole training set. The arrows (−gradient) run around the origin, never along a "
-               "ray; near the origin they are longest (‖∇L‖ ∝ 1/‖w‖).")  # fmt: skip
-with curves_col:
-    norm_series, turn_series, effective = [], [], []
-    for name, path in named:
-        w = path.points
-        lengths = np.linalg.norm(w, axis=1)
-        cosine = np.sum(w[1:] * w[:-1], axis=1) / (lengths[1:] * lengths[:-1])
-        norm_series.append((name, lengths))
-        turn_series.append((name, np.degrees(np.arccos(np.clip(cosine, -1, 1)))))
-        effective.append((name, bn_lr / lengths**2))
-    st.plotly_chart(
-        step_curves_figure(
-            [("‖w‖", norm_series), ("turn per step (degrees)", turn_series),
-             ("effective step η/‖w‖²", effective)],
-            log_y=[False, True, True], height=340,
-        ),
-        config=CONFIG,
-    )  # fmt: skip
-    st.caption(
-        "Each step is orthogonal to w, so ‖w‖ only grows, and the angle each step turns - the "
-        "only thing that changes the loss - shrinks like η/‖w‖²: a run that starts with larger "
-        "weights moves more slowly, and every run slows down by itself."
+
+class Descent(NamedTuple):
+    """Gradient descent on the whole training set's BN surface, from two norms of w."""
+
+    batch: Batch
+    lr: float
+    steps: int
+
+    def runs(self) -> list[tuple[str, Trajectory]]:
+        paths = bn_runs(self.batch.seed, self.batch.gamma, self.batch.beta, self.lr, self.steps)
+        return [(_("start ‖w‖ = {r}").format(r=r), path)
+                for r, path in zip(BN_STARTS, paths, strict=True)]  # fmt: skip
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def bn_runs(seed: int, gamma: float, beta: float, lr: float, steps: int) -> list[Trajectory]:
+    surface = whole_surface(seed, gamma, beta)
+    direction = np.array([np.cos(BN_DIRECTION), np.sin(BN_DIRECTION)])
+    optimizers = [RunSpec("sgd", lr).build()] * len(BN_STARTS)
+    return simulate_many(surface, optimizers, [direction * r for r in BN_STARTS], steps)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def bn_image(seed: int, gamma: float, beta: float) -> tuple[dict, object]:
+    """The whole training set's BN surface as a background image, drawn once per setting."""
+    return background_image(whole_surface(seed, gamma, beta))
+
+
+@url.fragment
+def invariance(batch: Batch) -> None:
+    """Gradient descent under BN: steps orthogonal to w, a norm that only grows."""
+    st.header(_("Scale invariance: the gradient is orthogonal to w"))
+    st.latex(
+        r"\mathrm{BN}(a\,w\cdot x) = \mathrm{BN}(w\cdot x)\ (a>0) \;\Rightarrow\; "
+        r"w\cdot\nabla L = 0,\quad \|\nabla L(a w)\| = \tfrac{1}{a}\|\nabla L(w)\|,\quad "
+        r"\|w_{t+1}\|^2 = \|w_t\|^2 + \eta^2\|\nabla L\|^2"
     )
+    settings = st.columns(2)
+    with settings[0]:
+        lr = float(stepped(_("learning rate η"), "bn_sgd_lr", (0.01, 0.03, 0.1, 0.3, 1.0, 3.0),
+                           0.3))  # fmt: skip
+    with settings[1]:
+        steps = int(slider(_("steps"), "bn_sgd_steps", 10, 500, 100, 10))
+    descent = Descent(batch, lr, steps)
+    flat, curves = st.columns(2)
+    with flat:
+        chart(descent_view(descent))
+        st.caption(
+            _("Whole training set. The arrows (−gradient) run around the origin, never along a "
+              "ray; near the origin they are longest (‖∇L‖ ∝ 1/‖w‖).")
+        )  # fmt: skip
+    with curves:
+        chart(growth_view(descent))
+        st.caption(invariance_note(batch, descent.runs()[0][1].points[0]))
+
+
+@frozen_figure
+def descent_view(descent: Descent) -> go.Figure:
+    batch, surface = descent.batch, descent.batch.surface
+    image = bn_image(batch.seed, batch.gamma, batch.beta)
+    figure = trajectory_figure(surface, descent.runs(), height=480, background=image)
+    grid = np.array([(a, b) for a in ARROW_TICKS for b in ARROW_TICKS if np.hypot(a, b) > 0.3])
+    return add_gradient_arrows(figure, grid, -surface.grad(*grid.T), length=0.55)
+
+
+@frozen_figure
+def growth_view(descent: Descent) -> go.Figure:
+    growth = [(name, norm_growth(path.points, descent.lr)) for name, path in descent.runs()]
+    return step_curves_figure(
+        [(_("‖w‖"), [(n, g.norms) for n, g in growth]),
+         (_("turn per step (degrees)"), [(n, g.turns) for n, g in growth]),
+         (_("effective step η/‖w‖²"), [(n, g.effective) for n, g in growth])],
+        log_y=[False, True, True], height=480, stacked=True,
+    )  # fmt: skip
+
+
+def invariance_note(batch: Batch, w: np.ndarray) -> str:
+    check = scale_invariance(batch.data, w, SCALE_CHECK, batch.gamma, batch.beta)
+    return _(
+        "Checked at the first run's start w: with a = {a}, BN(a·w·x) and BN(w·x) differ by at "
+        "most {output} over the training set and the losses by {loss}; the cosine between w and "
+        "∇L is {cosine}. Only ε = {eps} under the square root keeps these from 0. Each step is "
+        "orthogonal to w, so ‖w‖ only grows, and the angle each step turns, the only thing that "
+        "changes the loss, shrinks like η/‖w‖²: a run that starts with larger weights moves "
+        "more slowly, and every run slows down by itself."
+    ).format(a=number(SCALE_CHECK), output=number(check.output_gap, 2),
+             loss=number(check.loss_gap, 2), cosine=number(check.cosine, 2),
+             eps=number(EPS))  # fmt: skip
+
 
 # ---- Training vs testing -------------------------------------------------------------------------
 
-st.header("Training vs testing: running averages")
-st.markdown(
-    "At test time there may be no batch, or a tiny one. During training PyTorch keeps running "
-    "averages, $\\bar\\mu \\leftarrow 0.9\\,\\bar\\mu + 0.1\\,\\mu_B$ and "
-    "$\\bar\\sigma^2 \\leftarrow 0.9\\,\\bar\\sigma^2 + 0.1\\,\\sigma_B^2$ (unbiased), from "
-    "$\\bar\\mu = 0, \\bar\\sigma^2 = 1$, and uses them in eval mode."
-)
-train_steps = st.slider("training steps (SGD on w, γ, β; batch size from above)", 10, 1000, 200, 10,
-                        key="bn_train_steps", bind=URL)  # fmt: skip
-trained = bn_training(seed, max(2, int(batch_size)), int(train_steps))
-test = bn_data(N_BN, seed + 1)
-w_end, g_end, b_end = trained.w[-1], float(trained.gamma[-1]), float(trained.beta[-1])
-z_train = data.x @ w_end
-stats = type(trained.running)(float(trained.running.mean[-1]), float(trained.running.var[-1]))
-own, running_loss = evaluation_losses(test, w_end, g_end, b_end, stats, EVAL_SIZES, seed)
-one, two = st.columns(2)
-with one:
-    st.plotly_chart(
-        running_stats_figure((trained.batch_mean, trained.batch_var), trained.running,
-                             (float(z_train.mean()), float(z_train.var(ddof=1)))),
-        config=CONFIG,
-    )  # fmt: skip
-    st.caption("The running average follows the batches with a lag of ~1/0.1 = 10 steps, "
-               "and starts at PyTorch's (0, 1).")  # fmt: skip
-with two:
-    st.plotly_chart(eval_batch_figure(EVAL_SIZES, own, running_loss), config=CONFIG)
-m1, m2, m3 = st.columns(3)
-m1.metric("test MSE, running statistics", f"{running_loss:.3g}")
-m2.metric("test MSE, own statistics, batch of 2", f"{own[1]:.3g}")
-m3.metric("test MSE, own statistics, batch of 1", f"{own[0]:.3g}")
-st.caption(
-    "A batch of one has σ_B = 0 and z − μ_B = 0: every prediction is β. A batch of two always "
-    "normalizes to ẑ = ±1, whatever the inputs. With running statistics each sample's prediction "
-    "is the same whatever else is in its batch."
-)
 
-with st.expander("🔗 Share this view"):
-    st.caption("The address bar always holds this link: whoever opens it sees exactly this view.")
-    share_link()
+class Training(NamedTuple):
+    """Minibatch SGD of the BN unit (w, γ, β) from γ = 1, β = 0, and its test-time losses."""
+
+    seed: int
+    size: int  # at least 2: a training batch needs two values for its variance
+    steps: int
+
+    def run(self) -> BNTraining:
+        return bn_training(self.seed, self.size, self.steps)
+
+    def evaluate(self) -> Evaluation:
+        train, test = bn_data(N_BN, self.seed), bn_data(N_BN, self.seed + 1)
+        return evaluate(self.run(), train, test, EVAL_SIZES, self.seed)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def bn_training(seed: int, batch_size: int, steps: int) -> BNTraining:
+    return train_batch_norm(bn_data(N_BN, seed), (1.0, 0.0), batch_size=batch_size, steps=steps,
+                            lr=TRAIN_LR, seed=seed)  # fmt: skip
+
+
+@url.fragment
+def train_and_test(batch: Batch) -> None:
+    """Running averages collected in training, and what a small test batch does without them."""
+    st.header(_("Training vs testing: running averages"))
+    keep, new = latex_number(1 - BN_MOMENTUM), latex_number(BN_MOMENTUM)
+    st.markdown(
+        _("At test time there may be no batch, or a tiny one. During training PyTorch keeps "
+          "running averages with momentum {m}, $\\bar\\mu \\leftarrow {keep}\\,\\bar\\mu + "
+          "{new}\\,\\mu_B$ and $\\bar\\sigma^2 \\leftarrow {keep}\\,\\bar\\sigma^2 + "
+          "{new}\\,\\sigma_B^2$ (unbiased), from $\\bar\\mu = 0$, $\\bar\\sigma^2 = 1$, and "
+          "uses them in eval mode.").format(m=number(BN_MOMENTUM), keep=keep, new=new)
+    )  # fmt: skip
+    steps = int(slider(_("training steps (SGD on w, γ, β; batch size from above)"),
+                       "bn_train_steps", 10, 1000, 200, 10))  # fmt: skip
+    training = Training(batch.seed, max(2, batch.size), steps)
+    result = training.evaluate()
+    one, two = st.columns(2)
+    with one:
+        chart(running_view(training))
+        st.caption(
+            _("After {steps} steps of batch {size}: running mean {mean} (whole training set "
+              "{whole_mean}), running variance {var} ({whole_var}). The average follows the "
+              "batches with a lag of about 1/{m} = {lag} steps, from PyTorch's start (0, 1).")
+            .format(steps=steps, size=training.size, mean=number(result.running.mean, 3),
+                    whole_mean=number(result.whole.mean, 3), var=number(result.running.var, 3),
+                    whole_var=number(result.whole.var, 3), m=number(BN_MOMENTUM),
+                    lag=number(1 / BN_MOMENTUM))
+        )  # fmt: skip
+    with two:
+        chart(evaluation_view(training))
+    own = dict(zip(EVAL_SIZES, result.own, strict=True))
+    cards = st.columns(3)
+    cards[0].metric(_("test MSE, running statistics"), number(result.with_running, 3))
+    cards[1].metric(_("test MSE, own statistics, batch of 2"), number(own[2], 3))
+    cards[2].metric(_("test MSE, own statistics, batch of 1"), number(own[1], 3))
+    st.caption(
+        _("A batch of one has $\\sigma_B = 0$ and $z - \\mu_B = 0$: every prediction is "
+          "β = {beta}. A batch of two always normalizes to ẑ = ±1, whatever the inputs. With "
+          "running statistics each sample's prediction is the same whatever else is in its "
+          "batch.").format(beta=number(float(training.run().beta[-1]), 3))
+    )  # fmt: skip
+
+
+@frozen_figure
+def running_view(training: Training) -> go.Figure:
+    trained, result = training.run(), training.evaluate()
+    return running_stats_figure((trained.batch_mean, trained.batch_var), trained.running,
+                                result.whole)  # fmt: skip
+
+
+@frozen_figure
+def evaluation_view(training: Training) -> go.Figure:
+    result = training.evaluate()
+    return eval_batch_figure(EVAL_SIZES, result.own, result.with_running)
+
+
+if __name__ == "__main__":
+    page()

@@ -1,5 +1,8 @@
 """Figures of the normalization page: gradient arrows, loss by direction, BN histograms and
-statistics, test loss by test-batch size. Data in, plotly figures out."""
+statistics, test loss by test-batch size. Data in, plotly figures out.
+
+Traces that tests read carry ``meta=dict(role=..., run=...)``.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,27 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from viz.theme import run_color
+from i18n import _
+from viz.theme import base_layout, log_axis, run_color
+
+BATCH_GREY = "rgba(160,160,160,0.35)"
+
+
+def panels_layout(titles: Sequence[str], *, gap: float = 0.08) -> dict:
+    """Axes for side-by-side panels (x, x2, …) with a title centred above each."""
+    width = (1 - gap * (len(titles) - 1)) / len(titles)
+    layout: dict = {"annotations": []}
+    for index, title in enumerate(titles):
+        suffix = "" if index == 0 else str(index + 1)
+        left = index * (width + gap)
+        layout[f"xaxis{suffix}"] = dict(domain=[left, left + width], anchor=f"y{suffix}")
+        layout[f"yaxis{suffix}"] = dict(anchor=f"x{suffix}")
+        layout["annotations"].append(
+            dict(text=title, x=left + width / 2, y=1.0, xref="paper", yref="paper",
+                 xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=14))
+        )  # fmt: skip
+    return layout
 
 
 def add_gradient_arrows(
@@ -23,13 +44,14 @@ def add_gradient_arrows(
     vectors = np.asarray(vectors, dtype=float)
     norms = np.linalg.norm(vectors, axis=1)
     ends = points + vectors * (length / (np.nanmax(norms) or 1.0))
-    xs = np.column_stack([points[:, 0], ends[:, 0], np.full(len(points), np.nan)]).ravel()
-    ys = np.column_stack([points[:, 1], ends[:, 1], np.full(len(points), np.nan)]).ravel()
+    gaps = np.full(len(points), np.nan)
+    xs = np.column_stack([points[:, 0], ends[:, 0], gaps]).ravel()
+    ys = np.column_stack([points[:, 1], ends[:, 1], gaps]).ravel()
     size = np.column_stack([np.zeros(len(points)), np.full(len(points), 9), np.zeros(len(points))])
     fig.add_trace(
         go.Scatter(
-            x=xs, y=ys, mode="lines+markers", name="−gradient", hoverinfo="skip",
-            line=dict(color="rgba(255,255,255,0.8)", width=1.5),
+            x=xs, y=ys, mode="lines+markers", name=_("−gradient"), hoverinfo="skip",
+            meta=dict(role="arrows"), line=dict(color="rgba(255,255,255,0.8)", width=1.5),
             marker=dict(symbol="arrow", angleref="previous", size=size.ravel(), color="white"),
         )
     )  # fmt: skip
@@ -38,118 +60,129 @@ def add_gradient_arrows(
 
 def angle_loss_figure(
     angles: np.ndarray,
-    curves: Sequence[tuple[str, np.ndarray]],
+    per_batch: np.ndarray,
+    whole: np.ndarray,
     *,
     highlight: int,
-    reference: tuple[str, np.ndarray] | None = None,
-    height: int = 340,
+    height: int = 360,
 ) -> go.Figure:
-    """Loss along the unit circle of weights, one curve per batch, the chosen one highlighted."""
+    """Loss along the unit circle of weights: one grey curve per batch, the chosen one in colour
+    with its best direction starred, the whole training set dashed."""
     degrees = np.degrees(angles)
-    fig = go.Figure()
-    for index, (name, loss) in enumerate(curves):
+    data = []
+    for index, loss in enumerate(per_batch):
         chosen = index == highlight
-        fig.add_trace(
+        data.append(
             go.Scatter(
-                x=degrees, y=loss, mode="lines", name=name, showlegend=chosen,
-                line=dict(color=run_color(0) if chosen else "rgba(160,160,160,0.35)",
-                          width=3 if chosen else 1),
+                x=degrees, y=loss, mode="lines", showlegend=chosen,
+                name=_("batch {n}").format(n=index + 1), meta=dict(role="batch", run=index),
+                line=dict(color=run_color(0) if chosen else BATCH_GREY, width=3 if chosen else 1),
             )
         )  # fmt: skip
-        if chosen:
-            best = int(np.argmin(loss))
-            fig.add_trace(
-                go.Scatter(
-                    x=[degrees[best]], y=[loss[best]], mode="markers", name="its best direction",
-                    marker=dict(symbol="star", size=13, color=run_color(0)),
-                )
-            )  # fmt: skip
-    if reference is not None:
-        fig.add_trace(
-            go.Scatter(
-                x=degrees, y=reference[1], mode="lines", name=reference[0],
-                line=dict(color=run_color(1), width=2, dash="dash"),
-            )
-        )  # fmt: skip
-    fig.update_layout(
-        title="Loss by direction of w (the surface is constant along rays)",
-        xaxis=dict(title="direction of w, degrees", range=[-180, 180], dtick=45),
-        yaxis=dict(title="loss on the batch"),
-        height=height, margin=dict(l=10, r=10, t=50, b=10),
-        legend=dict(orientation="h", y=-0.25),
+    best = int(np.argmin(per_batch[highlight]))
+    data.append(
+        go.Scatter(
+            x=[degrees[best]], y=[per_batch[highlight][best]], mode="markers",
+            name=_("its best direction"), meta=dict(role="best"),
+            marker=dict(symbol="star", size=13, color=run_color(0)),
+        )
     )  # fmt: skip
-    return fig
+    data.append(
+        go.Scatter(
+            x=degrees, y=whole, mode="lines", name=_("whole training set"), meta=dict(role="whole"),
+            line=dict(color=run_color(1), width=2, dash="dash"),
+        )
+    )  # fmt: skip
+    layout = base_layout(
+        height,
+        title=_("Loss by direction of w (the surface is constant along rays)"),
+        top=50,
+        bottom=95,
+        xaxis=dict(title=_("direction of w, degrees"), range=[-180, 180], dtick=45),
+        yaxis=dict(title=_("loss on the batch")),
+    )
+    return go.Figure(data=data, layout=layout)
 
 
-def histograms_figure(panels: Sequence[tuple[str, np.ndarray]], *, height: int = 280) -> go.Figure:
-    """Side-by-side histograms (z, ẑ, γẑ + β for one batch), each titled with its mean and sd."""
-    titles = [f"{name}<br>mean {np.mean(v):.3g}, sd {np.std(v):.3g}" for name, v in panels]
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=titles)
-    for col, (name, values) in enumerate(panels, start=1):
-        fig.add_trace(
-            go.Histogram(x=values, name=name, nbinsx=20, marker_color=run_color(col - 1),
-                         showlegend=False),
-            row=1, col=col,
+def histograms_figure(
+    panels: Sequence[tuple[str, np.ndarray, str]], *, height: int = 300
+) -> go.Figure:
+    """Side-by-side histograms (z, ẑ, γẑ + β for one batch), as (title, values, note): each
+    title above its panel, its note (mean and sd) under it, clear of the neighbouring title."""
+    layout = panels_layout([title for title, _values, _note in panels], gap=0.1)
+    data = []
+    for index, (_title, values, note) in enumerate(panels):
+        suffix = "" if index == 0 else str(index + 1)
+        data.append(
+            go.Histogram(
+                x=values, nbinsx=20, marker_color=run_color(index), showlegend=False,
+                meta=dict(role="histogram", run=index), xaxis=f"x{suffix}", yaxis=f"y{suffix}",
+            )
         )  # fmt: skip
-        fig.update_xaxes(title_text="value", row=1, col=col)
-    fig.update_yaxes(title_text="samples", row=1, col=1)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=60, b=10), bargap=0.05)
-    return fig
+        layout[f"xaxis{suffix}"]["title"] = dict(text=note, font=dict(size=13))
+    layout["yaxis"]["title"] = _("samples")
+    return go.Figure(data=data, layout=layout | base_layout(height, legend=None, top=30,
+                                                            bottom=10, bargap=0.05))  # fmt: skip
 
 
 def running_stats_figure(
     batch: tuple[np.ndarray, np.ndarray],
     running: tuple[np.ndarray, np.ndarray],
-    population: tuple[float, float],
+    whole: tuple[float, float],
     *,
-    height: int = 320,
+    height: int = 340,
 ) -> go.Figure:
-    """Per-step batch mean and variance of z (dots), the running averages (line), the truth."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=["mean of z", "variance of z"])
-    for col in (1, 2):
-        values, average, truth = batch[col - 1], running[col - 1], population[col - 1]
-        first = col == 1
-        fig.add_trace(
-            go.Scatter(x=np.arange(1, len(values) + 1), y=values, mode="markers", name="this batch",
-                       marker=dict(size=4, color="rgba(200,200,200,0.5)"), showlegend=first),
-            row=1, col=col,
-        )  # fmt: skip
-        fig.add_trace(
-            go.Scatter(x=np.arange(len(average)), y=average, mode="lines", name="running average",
-                       line=dict(color=run_color(0), width=2.5), showlegend=first),
-            row=1, col=col,
-        )  # fmt: skip
-        fig.add_trace(
-            go.Scatter(x=[0, len(average) - 1], y=[truth, truth], mode="lines",
-                       name="whole training set (final w)", showlegend=first,
-                       line=dict(color=run_color(1), dash="dash")),
-            row=1, col=col,
-        )  # fmt: skip
-        fig.update_xaxes(title_text="training step", row=1, col=col)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10),
-                      legend=dict(orientation="h", y=-0.3))  # fmt: skip
-    return fig
+    """Per-step batch mean and variance of z (dots), the running averages (line), the whole
+    training set's (dashed)."""
+    layout = panels_layout([_("mean of z"), _("variance of z")])
+    data = []
+    for col, (values, average, truth) in enumerate(zip(batch, running, whole, strict=True)):
+        suffix = "" if col == 0 else str(col + 1)
+        axes = dict(xaxis=f"x{suffix}", yaxis=f"y{suffix}", showlegend=col == 0)
+        steps = np.arange(len(average))
+        data += [
+            go.Scatter(
+                x=steps[1:], y=values, mode="markers", name=_("this batch"),
+                meta=dict(role="batch", run=col),
+                marker=dict(size=4, color="rgba(200,200,200,0.5)"), **axes,
+            ),
+            go.Scatter(
+                x=steps, y=average, mode="lines", name=_("running average"),
+                meta=dict(role="running", run=col), line=dict(color=run_color(0), width=2.5),
+                **axes,
+            ),
+            go.Scatter(
+                x=[0, steps[-1]], y=[truth, truth], mode="lines",
+                name=_("whole training set (final w)"), meta=dict(role="whole", run=col),
+                line=dict(color=run_color(1), dash="dash"), **axes,
+            ),
+        ]  # fmt: skip
+        layout[f"xaxis{suffix}"]["title"] = _("training step")
+    return go.Figure(data=data, layout=layout | base_layout(height, top=30, bottom=70))
 
 
 def eval_batch_figure(
-    sizes: Sequence[int], own: np.ndarray, running: float, *, height: int = 320
+    sizes: Sequence[int], own: np.ndarray, running: float, *, height: int = 340
 ) -> go.Figure:
     """Test loss against the test batch size: own statistics vs running ones."""
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(x=list(sizes), y=own, mode="lines+markers", name="test batch's own statistics",
-                   line=dict(color=run_color(0)))
+    data = [
+        go.Scatter(
+            x=list(sizes), y=own, mode="lines+markers", name=_("test batch's own statistics"),
+            meta=dict(role="own"), line=dict(color=run_color(0)),
+        ),
+        go.Scatter(
+            x=[min(sizes), max(sizes)], y=[running, running], mode="lines",
+            name=_("running statistics (eval mode)"), meta=dict(role="running"),
+            line=dict(color=run_color(1), dash="dash"),
+        ),
+    ]  # fmt: skip
+    layout = base_layout(
+        height,
+        title=_("Test loss by test batch size"),
+        top=50,
+        bottom=70,
+        xaxis=dict(title=_("test batch size"), type="log", tickvals=list(sizes),
+                   ticktext=[str(s) for s in sizes]),
+        yaxis=dict(title=_("test MSE")) | log_axis(np.append(own, running)),
     )  # fmt: skip
-    fig.add_trace(
-        go.Scatter(x=[min(sizes), max(sizes)], y=[running, running], mode="lines",
-                   name="running statistics (eval mode)",
-                   line=dict(color=run_color(1), dash="dash"))
-    )  # fmt: skip
-    fig.update_layout(
-        title="Test loss by test batch size",
-        xaxis=dict(title="test batch size", type="log"),
-        yaxis=dict(title="test MSE", type="log"),
-        height=height, margin=dict(l=10, r=10, t=50, b=10),
-        legend=dict(orientation="h", y=-0.3),
-    )  # fmt: skip
-    return fig
+    return go.Figure(data=data, layout=layout)
