@@ -11,12 +11,16 @@ The surface is the MEAN of the per-sample loss over the samples. SymPy different
 per-sample loss once; the lambdified value, gradient and Hessian are evaluated with the parameter
 arrays given a trailing sample axis, then averaged over it, so a 200×200 grid costs one vectorized
 pass. ``batch_loss``/``batch_grad`` do the same over the samples ``idx`` only.
+
+``time_batch_gradients`` measures what one update costs per batch size on this machine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import sympy as sp
@@ -59,6 +63,55 @@ def _indices(idx, n: int) -> np.ndarray:
     if idx.min() < -n or idx.max() >= n:
         raise ValueError(f"sample indices must lie in [0, {n})")
     return idx
+
+
+class BatchTiming(NamedTuple):
+    """What one update costs with batches of ``batch_size`` samples, measured."""
+
+    batch_size: int
+    updates_per_epoch: int  # n // B: the last partial batch is dropped, as in the simulator
+    seconds_per_update: float  # one minibatch gradient, best of the repeats
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        return self.seconds_per_update * self.updates_per_epoch
+
+
+MAX_REPEATS, MAX_SIZES = 1000, 16  # so no call holds a server for long
+
+
+def time_batch_gradients(
+    surface: DataSurface,
+    sizes: Sequence[int],
+    *,
+    repeats: int = 200,
+    clock: Callable[[], float] = time.perf_counter,
+) -> list[BatchTiming]:
+    """Time one minibatch gradient per batch size B at the surface's start, best of ``repeats``.
+
+    An epoch of batches of B takes n // B updates, so its time is
+    ``seconds_per_update · (n // B)``. The best of many calls is the figure least disturbed by
+    other work on a shared machine; NumPy evaluates a batch's samples together, so the cost of
+    an update grows far more slowly than B (as on parallel hardware, not as on one core).
+    """
+    n = surface.n_samples
+    if not 1 <= repeats <= MAX_REPEATS:
+        raise ValueError(f"repeats must be between 1 and {MAX_REPEATS}, got {repeats}")
+    if not 1 <= len(sizes) <= MAX_SIZES or any(not 1 <= int(b) <= n for b in sizes):
+        raise ValueError(
+            f"1 to {MAX_SIZES} batch sizes between 1 and n_samples={n}, got {list(sizes)[:20]}"
+        )
+    x, y = surface.default_start
+    rows = []
+    for size in sizes:
+        idx = np.arange(int(size))
+        best = np.inf
+        for _repeat in range(repeats):
+            begin = clock()
+            surface.batch_grad(x, y, idx)
+            best = min(best, clock() - begin)
+        rows.append(BatchTiming(int(size), n // int(size), float(best)))
+    return rows
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -3,26 +3,41 @@ through a shallow minimum)."""
 
 from __future__ import annotations
 
-import time
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from optimizers.simulate import MAX_STEPS
+from i18n import N_, _
+from optimizers import Trajectory
 from surfaces import get_surface
-from ui.cache import run_simulations, surface_background
-from ui.controls import URL, RunSpec, SurfaceSpec, log_slider, schedule_picker, surface_picker
-from ui.presets import preset_links, preset_note
-from ui.url import share_link
-from viz import trajectory_figure
+from surfaces.data import BatchTiming, DataSurface, time_batch_gradients
+from ui import url
+from ui.cache import run_simulations, surface_background, surface_from_spec
+from ui.controls import (
+    choice,
+    log_slider,
+    multichoice,
+    number_input,
+    schedule_picker,
+    slider,
+    surface_picker,
+)
+from ui.format import DASH, latex_matrix, number, percent
+from ui.layout import chart, share_box
+from ui.presets import Preset, preset_links, preset_note
+from ui.specs import RunSpec, SurfaceSpec
 from viz.momentum import (
+    CARRIED_COLOR,
+    GRADIENT_COLOR,
     batch_comparison_figure,
     cut_figure,
     epoch_marks,
+    gaps,
     minibatch_figure,
     momentum_step_figure,
-    path_gap,
+    paths_at_step_figure,
     step_parts,
     weights_figure,
 )
@@ -30,235 +45,415 @@ from viz.momentum import (
 DATA_SURFACES = ("rbf_neuron", "regression")
 # Per data surface: default learning rate (stable for a single sample) and epochs.
 BATCH_DEFAULTS = {"rbf_neuron": (1.0, 25), "regression": (1e-6, 50)}
+MAX_EPOCH_MARKS = 100  # more ◇ than this would hide the path
+RECENT = 20  # the batch views draw at least this many recent steps bright (at least an epoch)
 WELL = SurfaceSpec("double_well")
-RIDGE = next(x for kind, x, _ in get_surface(WELL.key).known_critical if kind == "saddle")
-FORMS = {"lecture": "lecture: m ← λm − ηg, θ ← θ + m", "pytorch": "PyTorch: b ← μb + g, θ ← θ − ηb"}
-TITLE = {"x": 0, "y": 0.98, "yanchor": "top", "font": {"size": 14}}  # above the legend
+FORMS = {"lecture": N_("lecture"), "pytorch": N_("PyTorch")}
+RUN_NAMES = (N_("gradient descent"), N_("momentum, lecture form"), N_("momentum, PyTorch form"))
+STEP_HELP = N_("Every chart of this section shows θᵗ and the update t that leaves it, θᵗ → θᵗ⁺¹.")
 
-PRESETS: dict[str, tuple[str, dict]] = {
-    "A small batch escapes where full batch stalls": (
-        "Full-batch gradient descent slides into the shallow minimum on the left (fitting the "
-        "small bump) and stays there. With one sample per update, each step follows a different "
-        "surface (right): the noise carries the iterate over the low ridge into the deeper "
-        "minimum.",
+PRESETS = {
+    N_("A small batch escapes where full batch stalls"): Preset(
+        N_("Both runs make the same 1,000 updates. Full-batch gradient descent slides into the "
+           "shallow minimum on the left (fitting the small bump) and stays there. With one "
+           "sample per update (B = 1), each step follows a different surface (right): the noise "
+           "carries the iterate over the low ridge towards the deeper minimum. Below, after the "
+           "same 25 epochs, B = 4 and B = 10 settle in the shallow minimum too, and the full "
+           "batch, with only 25 updates, has not even reached it."),
         {"bm_surface": "rbf_neuron", "bm_batch_rbf_neuron": 1, "bm_lr_rbf_neuron": 1.0,
          "bm_epochs_rbf_neuron": 25, "bm_seed": 2, "bm_sizes_rbf_neuron": [1, 4, 10, 40]},
     ),
-    "Momentum rolls through the shallow minimum": (
-        "Same start, same η: gradient descent stops in the first (shallow) minimum it meets; "
-        "momentum arrives with speed, rolls over the ridge where the gradient points back, and "
-        "settles in the deeper minimum.",
-        {"bm_mlr": 0.01, "bm_lambda": 0.9, "bm_msteps": 300, "bm_msched": "constant"},
+    N_("Small batches are noisy, large ones steady"): Preset(
+        N_("On the ten-point linear regression, the full batch (B = 10) lowers the loss at every "
+           "one of its updates. With B = 1 the loss rises after about 4 updates in 10: each "
+           "sample pulls the line its own way. After the same 50 epochs B = 1 ends highest, "
+           "though it made ten times as many updates (500 against 50)."),
+        {"bm_surface": "regression", "bm_batch_regression": 1, "bm_lr_regression": 1e-6,
+         "bm_epochs_regression": 50, "bm_seed": 2, "bm_sizes_regression": [1, 2, 5, 10]},
     ),
-    "The two momentum forms under a schedule": (
-        "With η halved every 40 steps the lecture's m still carries movement made at the old, "
-        "larger η, while PyTorch's buffer is multiplied by today's η: the paths part.",
+    N_("Momentum rolls through the shallow minimum"): Preset(
+        N_("Under Momentum, below. Same start, same η: gradient descent stops in the first "
+           "(shallow) minimum it meets. Momentum arrives with speed and rolls over the ridge: at "
+           "step 4 the gradient already points back (red, −ηg), but the movement kept (blue, λm) "
+           "is far longer and carries the ball over the ridge; it settles in the deeper "
+           "minimum."),
+        {"bm_mlr": 0.01, "bm_lambda": 0.9, "bm_msteps": 300, "bm_msched": "constant",
+         "bm_mstep": 4},
+    ),
+    N_("The two momentum forms under a schedule"): Preset(
+        N_("Under Momentum, below. With η halved every 40 steps the lecture's m still carries "
+           "movement made at the old, larger η, while PyTorch's buffer is multiplied by today's "
+           "η: the two paths are one until step 40, then part (at step 47 the diamond has left "
+           "the ring's centre). In step 47, taken apart, every gradient from before step 40 "
+           "weighs twice as much in the lecture's form. Both still reach the deeper minimum."),
         {"bm_mlr": 0.01, "bm_lambda": 0.9, "bm_msteps": 300, "bm_msched": "step_decay",
-         "bm_msched_step_size": 40, "bm_msched_gamma": 0.5},
+         "bm_msched_step_size": 40, "bm_msched_gamma": 0.5, "bm_mstep": 47, "bm_form": "lecture"},
     ),
 }  # fmt: skip
 
 
-@st.cache_data(max_entries=8, show_spinner="Timing one update per batch size…")
-def time_per_epoch(key: str, sizes: tuple[int, ...], repeats: int = 200) -> pd.DataFrame:
-    """Measured on this machine: one vectorized batch_grad per update, n // B updates per epoch."""
-    surface = get_surface(key)
-    x, y = surface.default_start
-    rows = []
-    for size in sizes:
-        idx = np.arange(size)
-        best = np.inf
-        for _ in range(repeats):
-            begin = time.perf_counter()
-            surface.batch_grad(x, y, idx)
-            best = min(best, time.perf_counter() - begin)
-        per_epoch = surface.n_samples // size
-        rows.append({
-            "batch size": size, "updates per epoch": per_epoch,
-            "time per update (µs)": best * 1e6, "time per epoch (µs)": best * 1e6 * per_epoch,
-        })  # fmt: skip
-    return pd.DataFrame(rows)
+class Batch(NamedTuple):
+    """What the batch section's controls decide."""
+
+    surface: DataSurface
+    spec: SurfaceSpec
+    size: int
+    lr: float
+    epochs: int
+    seed: int
+
+    @property
+    def per_epoch(self) -> int:
+        return self.surface.n_samples // self.size
+
+    def run(self, size: int, steps: int) -> Trajectory:
+        """SGD with batches of ``size`` (the full batch: no shuffling), cached."""
+        batch = None if size == self.surface.n_samples else size
+        sgd = (RunSpec("sgd", self.lr),)
+        start = (self.surface.default_start,)
+        return run_simulations(self.spec, sgd, start, steps, batch, self.seed)[0]
 
 
-def step_slider(key: str, last: int) -> int:
-    """The step scrubber; a new run length makes it a new widget, back at step 0."""
-    return st.slider("step shown", 0, last, 0, key=key, bind=URL)
+class Momentum(NamedTuple):
+    """What the momentum section's controls decide."""
+
+    lr: float
+    momentum: float
+    steps: int
+    form: str
+    schedule: str
+    schedule_params: tuple
 
 
-def batch_sizes(n: int) -> list[int]:
+def page() -> None:
+    st.title(_("🎱 Batch size and momentum"))
+    preset_note(PRESETS)
+    with st.sidebar:
+        st.subheader(_("Presets"))
+        preset_links(PRESETS)
+    sections()
+
+
+@url.fragment
+def sections() -> None:
+    """Both parts of the lecture and the share link: a change reruns this, not the sidebar."""
+    batch = batch_controls()
+    batch_view(batch)
+    batch_sizes(batch)
+    momentum = momentum_controls()
+    momentum_view(momentum)
+    share_box()
+
+
+# ---- Batch size --------------------------------------------------------------------------------
+
+
+def batch_controls() -> Batch:
+    st.header(_("Batch size"))
+    columns = st.columns([2, 1, 1, 1, 1])
+    with columns[0]:
+        surface, spec = surface_picker("bm_surface", default=DATA_SURFACES[0],
+                                       keys=DATA_SURFACES, allow_formula=False)  # fmt: skip
+    key, n = surface.key, surface.n_samples
+    default_lr, default_epochs = BATCH_DEFAULTS[key]
+    with columns[1]:
+        size = slider(_("batch size B"), f"bm_batch_{key}", 1, n, 1)
+    with columns[2]:
+        lr = log_slider(_("learning rate η"), f"bm_lr_{key}", low=1e-7, high=10.0,
+                        default=default_lr)  # fmt: skip
+    with columns[3]:
+        epochs = slider(_("epochs"), f"bm_epochs_{key}", 1, 200, default_epochs)
+    with columns[4]:
+        seed = number_input(_("seed (shuffling)"), "bm_seed", 0, 10_000, 2)
+    return Batch(surface, spec, int(size), float(lr), int(epochs), int(seed))
+
+
+def size_label(size: int, n: int) -> str:
+    return _("B = {b} (full batch)").format(b=size) if size == n else _("B = {b}").format(b=size)
+
+
+def step_control(key: str, updates: int, default: int) -> int:
+    """The section's one step control (none when there is a single update to show)."""
+    if updates < 2:
+        return 0
+    return slider(_("step t"), key, 0, updates - 1, min(default, updates - 1), help=_(STEP_HELP))
+
+
+def batch_view(batch: Batch) -> None:
+    """B and the full batch after the same number of updates, and the minibatch surface under
+    the iterate, both at one step."""
+    surface, n = batch.surface, batch.surface.n_samples
+    updates = batch.epochs * batch.per_epoch
+    run, full = batch.run(batch.size, updates), batch.run(n, updates)
+    st.caption(
+        _("Each batch of B samples gives one gradient and one update; one pass over all batches "
+          "is an epoch, reshuffled each time. Both runs make the same {updates} updates. B = {b}: "
+          "{epochs} epochs × {per_epoch} updates per epoch; the full batch: {updates} epochs × 1."
+          ).format(updates=updates, b=batch.size, epochs=batch.epochs, per_epoch=batch.per_epoch)
+    )  # fmt: skip
+    step = step_control("bm_step", updates, updates - 1)
+    background = surface_background(batch.spec)
+    left, right = st.columns(2)
+    recent = max(batch.per_epoch, RECENT)
+    with left:
+        marks = [epoch_marks(run, batch.per_epoch)]
+        if batch.per_epoch < 2 or batch.epochs > MAX_EPOCH_MARKS:
+            marks = []
+        labelled = [(size_label(batch.size, n), run), (_("full batch"), full)]
+        chart(paths_at_step_figure(
+            surface, labelled, step, background=background, minima=surface.minima, extra=marks,
+            recent=recent, title=_("Both runs on the full-batch surface, step {t}").format(t=step),
+        ))  # fmt: skip
+    with right:
+        chart(minibatch_figure(surface, surface.batch_loss, run, step, minima=surface.minima,
+                               background=background, recent=recent))  # fmt: skip
+    st.caption(gradient_note(surface, run, step))
+    outcome = st.columns(2)
+    outcome[0].metric(
+        _("full-batch loss after {updates} updates, {b}").format(
+            updates=updates, b=size_label(batch.size, n)),
+        final_loss(run),
+    )  # fmt: skip
+    outcome[1].metric(
+        _("full-batch loss after {updates} updates, full batch").format(updates=updates),
+        final_loss(full),
+    )
+
+
+def gradient_note(surface: DataSurface, run: Trajectory, step: int) -> str:
+    """Why noise helps, in this run's numbers: the full gradient at θᵗ against the batch's."""
+    t = int(np.clip(step, 0, len(run.points) - 2))
+    if run.batches is None:
+        return _("Full batch: every update follows the full-batch surface itself (left).")
+    full = float(np.hypot(*run.grads[t]))
+    batch = float(np.hypot(*surface.batch_grad(*run.points[t], run.batches[t])))
+    return _(
+        "At step {t} the full-batch gradient has length ‖∇L‖ = {full}, this batch's ‖∇L_B‖ = "
+        "{batch}. A minibatch's loss L_B(θ) = mean of the batch's ℓₙ(θ) is not the full loss, "
+        "so where one is flat the next batch usually is not."
+    ).format(t=t, full=number(full, 3), batch=number(batch, 3))
+
+
+def final_loss(run: Trajectory) -> str:
+    if run.diverged_at is not None:
+        return _("diverged at step {step}").format(step=run.diverged_at)
+    return number(run.losses[-1])
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def batch_timing(spec: SurfaceSpec, sizes: tuple[int, ...]) -> list[BatchTiming]:
+    """Measured once per server process and surface: about 2 × 200 gradient calls (~10 ms)."""
+    return time_batch_gradients(surface_from_spec(spec), sizes)
+
+
+def size_options(n: int) -> list[int]:
     return sorted({b for b in (1, 2, 4, 5, 8, 10, 20, n) if b <= n})
 
 
-st.title("🎱 Batch size and momentum")
-preset_note(PRESETS)
-with st.sidebar:
-    st.subheader("Presets")
-    preset_links(PRESETS)
+def batch_sizes(batch: Batch) -> None:
+    """Several batch sizes over the same epochs: loss per update and per epoch, time per epoch."""
+    n = batch.surface.n_samples
+    st.subheader(_("Batch sizes side by side: the same {epochs} epochs, the same η and seed")
+                 .format(epochs=batch.epochs))  # fmt: skip
+    options = size_options(n)
+    sizes = multichoice(_("batch sizes to compare"), f"bm_sizes_{batch.surface.key}", options,
+                        [options[0], options[-1]])  # fmt: skip
+    if not sizes:
+        st.caption(_("No batch size chosen: showing the full batch."))
+    sizes = sorted(sizes) or [n]
+    runs = [batch.run(b, batch.epochs * (n // b)) for b in sizes]
+    labels = [size_label(b, n) for b in sizes]
+    chart(batch_comparison_figure(
+        [(label, run.losses, n // b) for label, run, b in zip(labels, runs, sizes, strict=True)]
+    ))  # fmt: skip
+    timing = batch_timing(batch.spec, tuple(sizes))
+    st.table(batch_table(labels, runs, timing, batch.epochs))
+    st.caption(timing_note(timing))
 
-# ---- Batch size ----------------------------------------------------------------------------------
 
-st.header("Batch size: one gradient per batch, one pass over all batches per epoch")
-st.markdown(
-    "The data are split into batches of $B$ samples; each batch gives one gradient and one "
-    "update, and one pass over every batch is an **epoch** (reshuffled each epoch). A minibatch's "
-    "loss $L_B(\\theta) = \\frac{1}{B}\\sum_{n \\in \\text{batch}} \\ell_n(\\theta)$ is not the "
-    "full loss: a point where the full gradient is zero is usually not stuck on the next batch."
-)
-controls = st.columns([2, 1, 1, 1, 1])
-with controls[0]:
-    surface, surface_spec = surface_picker("bm_surface", default=DATA_SURFACES[0],
-                                           keys=DATA_SURFACES, allow_formula=False)  # fmt: skip
-key, n = surface.key, surface.n_samples
-default_lr, default_epochs = BATCH_DEFAULTS[key]
-with controls[1]:
-    size = st.slider("batch size B", 1, n, 1, key=f"bm_batch_{key}", bind=URL)
-with controls[2]:
-    lr = log_slider("learning rate η", f"bm_lr_{key}", low=1e-7, high=10.0, default=default_lr)
-with controls[3]:
-    epochs = st.slider("epochs", 1, 200, default_epochs, key=f"bm_epochs_{key}", bind=URL)
-with controls[4]:
-    seed = int(st.number_input("seed (shuffling)", 0, 10_000, 2, key="bm_seed", bind=URL))
+def batch_table(
+    labels: list[str], runs: list[Trajectory], timing: list[BatchTiming], epochs: int
+) -> pd.DataFrame:
+    """One column per batch size: updates, measured time, and where the loss ended."""
+    columns = {}
+    for label, run, row in zip(labels, runs, timing, strict=True):
+        rises = np.diff(run.losses)
+        columns[label] = {
+            _("updates per epoch"): str(row.updates_per_epoch),
+            _("updates in {epochs} epochs").format(epochs=epochs): str(len(run.lrs)),
+            _("time per update (µs, measured)"): number(1e6 * row.seconds_per_update, 3),
+            _("time per epoch (µs)"): number(1e6 * row.seconds_per_epoch, 3),
+            _("full-batch loss after {epochs} epochs").format(epochs=epochs): final_loss(run),
+            _("updates that raised the full-batch loss"): percent(np.mean(rises > 0))
+            if rises.size else DASH,
+        }  # fmt: skip
+    return pd.DataFrame(columns)
 
-per_epoch = n // size
-steps = min(epochs * per_epoch, MAX_STEPS)
-if steps < epochs * per_epoch:
-    st.caption(f"Capped at {MAX_STEPS} updates ({steps // per_epoch} epochs).")
-sgd = (RunSpec("sgd", float(lr)),)
-start = (surface.default_start,)
-run = run_simulations(surface_spec, sgd, start, steps, size if size < n else None, seed)[0]
-full = run_simulations(surface_spec, sgd, start, steps)[0]
-runs = [(f"batch {size}", run), ("full batch", full)]
 
-left, right = st.columns(2)
-with left:
-    figure = trajectory_figure(
-        surface, runs, minima=surface.minima, background=surface_background(surface_spec)
+def timing_note(timing: list[BatchTiming]) -> str:
+    """The measured cost of a large batch against a small one, per update and per epoch."""
+    small, large = timing[0], timing[-1]
+    if small.batch_size == large.batch_size:
+        return _("Times measured on this server: best of 200 calls of the batch gradient.")
+    return _(
+        "Measured on this server (best of 200 calls of the batch gradient): one update with "
+        "B = {large} took {update}× the time of one with B = {small}, because NumPy evaluates a "
+        "batch's samples together, as parallel hardware does. An epoch takes {small_updates} "
+        "updates with B = {small} and {large_updates} with B = {large}, so it took {epoch}× as "
+        "long with B = {small}."
+    ).format(
+        large=large.batch_size, small=small.batch_size,
+        update=number(large.seconds_per_update / small.seconds_per_update, 2),
+        small_updates=small.updates_per_epoch, large_updates=large.updates_per_epoch,
+        epoch=number(small.seconds_per_epoch / large.seconds_per_epoch, 2),
+    )  # fmt: skip
+
+
+# ---- Momentum ----------------------------------------------------------------------------------
+
+
+def momentum_controls() -> Momentum:
+    st.header(_("Momentum: the previous movement keeps going"))
+    st.latex(
+        r"m^0 = 0,\qquad m^{t+1} = \lambda m^t - \eta g^t,\qquad \theta^{t+1} = \theta^t + m^{t+1}"
     )
-    figure.update_layout(title=TITLE | {"text": "Both runs on the full-batch surface"},
-                         margin_t=90)  # fmt: skip
-    if 1 < per_epoch < len(run.points):
-        figure.add_trace(epoch_marks(run, per_epoch))
-    st.plotly_chart(figure, config={"displaylogo": False})
-    st.caption(f"{per_epoch} updates per epoch; ◇ marks the end of each epoch. "
-               "▶ Play animates both runs.")  # fmt: skip
-with right:
-    shown = step_slider("bm_step", max(0, len(run.points) - 2))
-    st.plotly_chart(
-        minibatch_figure(surface, surface.batch_loss, run, shown, minima=surface.minima),
-        config={"displaylogo": False},
+    st.markdown(_(
+        "$m$ is a weighted sum of all past gradients, $m^{t+1} = -\\sum_k \\lambda^k \\eta^{t-k} "
+        "g^{t-k}$: like a ball, it can roll through a shallow minimum where the gradient is zero "
+        "or even points back. PyTorch writes it as $b \\leftarrow \\mu b + g,\\ \\theta "
+        "\\leftarrow \\theta - \\eta b$: the same path at a constant $\\eta$ ($m = -\\eta b$), a "
+        "different one under a schedule. The surface: $L(x, y) = (x^2 - 1)^2 + 0.3x + y^2$."
+    ))  # fmt: skip
+    columns = st.columns(4)
+    with columns[0]:
+        lr = log_slider(_("learning rate η"), "bm_mlr", low=1e-4, high=0.1, default=0.01)
+    with columns[1]:
+        momentum = slider(_("momentum λ"), "bm_lambda", 0.0, 0.99, 0.9, 0.01)
+    with columns[2]:
+        steps = slider(_("steps"), "bm_msteps", 10, 1000, 300, 10)
+    with columns[3]:
+        form = choice(_("form taken apart below"), "bm_form", list(FORMS), "lecture",
+                      labels=lambda f: _(FORMS[f]), widget="radio", horizontal=True)  # fmt: skip
+    with st.expander(_("learning-rate schedule (the two forms differ only under one)")):
+        schedule, params = schedule_picker("bm_msched", steps=steps)
+    return Momentum(float(lr), float(momentum), int(steps), form, schedule, params)
+
+
+def momentum_runs(m: Momentum) -> list[Trajectory]:
+    """Gradient descent and both momentum forms, same start, same η and schedule (cached)."""
+    specs = (
+        RunSpec("sgd", m.lr, (), m.schedule, m.schedule_params),
+        *(
+            RunSpec("momentum", m.lr, (("momentum", m.momentum), ("convention", form)),
+                    m.schedule, m.schedule_params)
+            for form in FORMS
+        ),
+    )  # fmt: skip
+    start = get_surface(WELL.key).default_start
+    return run_simulations(WELL, specs, (start,) * len(specs), m.steps)
+
+
+def momentum_view(m: Momentum) -> None:
+    """The three runs at one step, over the surface and along its 1-D cut; then that step of
+    the chosen momentum form taken apart."""
+    well = get_surface(WELL.key)
+    runs = momentum_runs(m)
+    labelled = [(_(name), run) for name, run in zip(RUN_NAMES, runs, strict=True)]
+    step = step_control("bm_mstep", m.steps, 4)
+    ridge = next(x for kind, x, _y in well.known_critical if kind == "saddle")
+    left, right = st.columns([3, 2])
+    with left:
+        chart(paths_at_step_figure(
+            well, labelled, step, background=surface_background(WELL), minima=well.minima,
+            title=_("Same start, same η: the three runs at step {t}").format(t=step),
+        ))  # fmt: skip
+    with right:
+        chart(cut_figure(well, labelled, 0.0, step, ridge=ridge, height=340))
+        st.markdown(form_gap_note(runs[1], runs[2], step))
+        st.markdown(ends_note(well, labelled, m.steps))
+    chosen = runs[1 + list(FORMS).index(m.form)]
+    step_apart(well, chosen, m, step)
+
+
+def form_gap_note(lecture: Trajectory, pytorch: Trajectory, step: int) -> str:
+    """The measured distance between the two momentum forms, over the run and at the step."""
+    apart = gaps(lecture, pytorch)
+    largest, at = float(apart.max()), int(apart.argmax())
+    if largest < 1e-12:
+        return _(
+            "The lecture form (ring) and PyTorch's (diamond) are one path: their largest gap "
+            "over the run is {gap}, rounding only."
+        ).format(gap=number(largest, 2))
+    now = apart[min(step, len(apart) - 1)]
+    return _(
+        "The lecture form (ring) and PyTorch's (diamond) part: {gap} apart at most (step {at}), "
+        "{now} apart at step {t}."
+    ).format(gap=number(largest, 3), at=at, now=number(now, 3, zero_below=1e-12), t=step)
+
+
+def ends_note(well, labelled: list[tuple[str, Trajectory]], steps: int) -> str:
+    """Where each run ended: in which of the two minima (the shallow one comes first)."""
+    minima = sorted(well.minima, key=lambda p: float(well.f(*p)))
+    names = (_("the deeper minimum"), _("the shallow minimum"))
+    lines = []
+    for name, run in labelled:
+        if run.diverged_at is not None:
+            lines.append(
+                _("- {run}: diverged at step {step}").format(run=name, step=run.diverged_at)
+            )
+            continue
+        end = run.points[-1]
+        nearest = int(np.argmin([np.hypot(*(end - np.array(p))) for p in minima]))
+        lines.append(_("- {run}: x = {x}, nearest {minimum}").format(
+            run=name, x=number(end[0], 3, zero_below=1e-9), minimum=names[nearest]))  # fmt: skip
+    return _("After {steps} steps:").format(steps=steps) + "\n" + "\n".join(lines)
+
+
+def step_apart(well, run: Trajectory, m: Momentum, step: int) -> None:
+    """One update of the chosen form as its parts, and the weights of the gradients in it."""
+    st.subheader(_("Step {t} taken apart").format(t=step))
+    parts = step_parts(run.points, run.grads, run.lrs, step)
+    carried = r"\lambda m^{t}" if m.form == "lecture" else r"-\eta^{t}\mu b^{t}"
+    column = {name: latex_matrix(np.asarray(v)[:, None], 3, zero_below=1e-15)
+              for name, v in parts._asdict().items()}  # fmt: skip
+    st.latex(  # coloured as the arrows below
+        rf"\textcolor{{{CARRIED_COLOR}}}{{\underbrace{{{column['carried']}}}_{{{carried}}}}} + "
+        rf"\textcolor{{{GRADIENT_COLOR}}}{{\underbrace{{{column['gradient']}}}_{{-\eta^{{t}} "
+        rf"g^{{t}}}}}} = \underbrace{{{column['total']}}}_{{\theta^{{t+1}} - \theta^{{t}}}}"
     )
-    st.caption("The surface of the batch used at the step shown: drag the slider and watch the "
-               "surface move under the iterate.")  # fmt: skip
-outcome = st.columns(3)
-outcome[0].metric(f"final loss, batch {size}", f"{run.losses[-1]:.4g}")
-outcome[1].metric("final loss, full batch", f"{full.losses[-1]:.4g}")
-outcome[2].metric("updates", f"{len(run.points) - 1}", help=f"{epochs} epochs × {per_epoch}")
+    left, right = st.columns(2)
+    with left:
+        chart(momentum_step_figure(well, run, parts, step, form=m.form))
+        st.caption(_("Blue: the movement kept; red: −ηg, the gradient's push; white: their sum, "
+                     "the step; the legend gives each one's length. The close-up is scaled to "
+                     "this step, so every step fills it. ")
+                   + direction_note(parts, step))  # fmt: skip
+    with right:
+        chart(weights_figure(run.lrs, m.momentum, step))
+        st.caption(_(
+            "Each bar is the weight of the gradient from k steps back in this step: the "
+            "lecture's form weights it by λᵏ·η at its own step, PyTorch's by μᵏ·η of today. At a "
+            "constant η the bars coincide."
+        ))  # fmt: skip
 
-st.subheader("Batch sizes side by side (same data, same η, same seed, same epochs)")
-options = batch_sizes(n)
-sizes = st.multiselect("batch sizes to compare", options, default=[options[0], options[-1]],
-                       key=f"bm_sizes_{key}", bind=URL)  # fmt: skip
-sizes = sorted(sizes) or [n]
-compared = [
-    run_simulations(surface_spec, sgd, start, min(epochs * (n // b), MAX_STEPS),
-                    b if b < n else None, seed)[0]
-    for b in sizes
-]  # fmt: skip
-st.plotly_chart(
-    batch_comparison_figure(
-        [(f"B = {b}", r.losses, n // b) for b, r in zip(sizes, compared, strict=True)]
-    ),
-    config={"displaylogo": False},
-)
-timing = time_per_epoch(key, tuple(sizes))
-timing["final loss"] = [float(r.losses[-1]) for r in compared]
-st.dataframe(
-    timing, hide_index=True,
-    column_config={c: st.column_config.NumberColumn(format="%.4g")
-                   for c in ("time per update (µs)", "time per epoch (µs)", "final loss")},
-)  # fmt: skip
-st.caption(
-    "Times are measured on this machine (best of 200 calls of the vectorized batch gradient). "
-    "A larger batch costs about the same per update because the samples are processed in "
-    "parallel, so an epoch of large batches is fast; small batches take many updates per epoch."
-)
 
-# ---- Momentum ------------------------------------------------------------------------------------
+def direction_note(parts, step: int) -> str:
+    """Whether the gradient helps or fights the movement kept, in this step's numbers."""
+    kept, pushed = float(np.hypot(*parts.carried)), float(np.hypot(*parts.gradient))
+    if kept == 0:
+        return _("Step {t}: nothing is kept yet (m⁰ = 0), so the step is −ηg alone.").format(t=step)
+    ratio = number(kept / pushed, 3) if pushed else "∞"
+    if float(parts.carried @ parts.gradient) >= 0:
+        text = _("Step {t}: the gradient pushes the way the ball already moves; the movement kept "
+                 "is {ratio}× as long as −ηg.")  # fmt: skip
+    elif float(parts.total @ parts.gradient) < 0:
+        text = _("Step {t}: the gradient points back, yet the ball goes on: the movement kept is "
+                 "{ratio}× as long as −ηg, so the step climbs.")  # fmt: skip
+    else:
+        text = _("Step {t}: the gradient points back and the step follows it: the movement kept "
+                 "is only {ratio}× as long as −ηg.")  # fmt: skip
+    return text.format(t=step, ratio=ratio)
 
-st.header("Momentum: the previous movement keeps going")
-st.latex(
-    r"m^0 = 0,\qquad m^{t+1} = \lambda m^t - \eta g^t,\qquad \theta^{t+1} = \theta^t + m^{t+1}"
-)
-st.markdown(
-    "$m$ is a weighted sum of all past gradients, $m^{t+1} = -\\eta\\sum_k \\lambda^k g^{t-k}$: "
-    "like a ball, it can roll through a shallow minimum where the gradient is zero or even "
-    "points back. PyTorch writes it as $b \\leftarrow \\mu b + g,\\ \\theta \\leftarrow \\theta "
-    "- \\eta b$: the same path at a constant $\\eta$ ($m = -\\eta b$), different under a schedule."
-)
-well = get_surface(WELL.key)
-st.latex(well.latex)
-mcols = st.columns(4)
-with mcols[0]:
-    mlr = log_slider("learning rate η", "bm_mlr", low=1e-4, high=0.1, default=0.01)
-with mcols[1]:
-    lam = st.slider("momentum λ", 0.0, 0.99, 0.9, 0.01, key="bm_lambda", bind=URL)
-with mcols[2]:
-    msteps = st.slider("steps", 10, 1000, 300, 10, key="bm_msteps", bind=URL)
-with mcols[3]:
-    form = st.radio("form taken apart below", list(FORMS), key="bm_form", bind=URL,
-                    format_func=lambda f: FORMS[f].split(":")[0])  # fmt: skip
-with st.expander("learning-rate schedule (the two forms differ only under one)"):
-    sched, sched_params = schedule_picker("bm_msched", steps=msteps)
-mspecs = (
-    RunSpec("sgd", float(mlr), (), sched, sched_params),
-    *(
-        RunSpec("momentum", float(mlr), (("momentum", float(lam)), ("convention", f)), sched,
-                sched_params)
-        for f in FORMS
-    ),
-)  # fmt: skip
-mruns = run_simulations(WELL, mspecs, (well.default_start,) * 3, int(msteps))
-labels = ["gradient descent", "momentum, lecture form", "momentum, PyTorch form"]
-mlabelled = list(zip(labels, mruns, strict=True))
-chosen = mruns[1 + list(FORMS).index(form)]
 
-left, right = st.columns([3, 2])
-with left:
-    figure = trajectory_figure(
-        well, mlabelled, minima=well.minima, background=surface_background(WELL)
-    )
-    figure.update_layout(title=TITLE | {"text": "Same start, same η"}, margin_t=90)
-    st.plotly_chart(figure, config={"displaylogo": False})
-with right:
-    st.plotly_chart(cut_figure(well, mlabelled, 0.0), config={"displaylogo": False})
-    ends = [float(r.points[-1, 0]) for r in mruns]
-    gap = path_gap(mruns[1], mruns[2])
-    st.metric("largest gap between the two momentum forms",
-              "0 (up to rounding)" if gap < 1e-12 else f"{gap:.3g}",
-              help="max over steps of the distance between the lecture-form and PyTorch-form "
-              "paths: 0 at a constant η")  # fmt: skip
-    st.caption(f"Ridge at x = {RIDGE:.3f}: gradient descent ends at x = {ends[0]:.3f}, "
-               f"momentum at x = {ends[1 + list(FORMS).index(form)]:.3f}.")  # fmt: skip
-
-st.subheader("One step taken apart")
-mstep = step_slider("bm_mstep", max(0, len(chosen.points) - 2))
-parts = step_parts(chosen.points, chosen.grads, chosen.lrs, mstep)
-left, right = st.columns(2)
-with left:
-    st.plotly_chart(momentum_step_figure(well, chosen, parts, mstep),
-                    config={"displaylogo": False})  # fmt: skip
-    st.caption(
-        f"{FORMS[form]}. Blue: λ·m, the previous movement kept; red: −η·g; white: their sum, "
-        f"the step. |λm| = {np.linalg.norm(parts.carried):.3g}, "
-        f"|ηg| = {np.linalg.norm(parts.gradient):.3g}."
-    )
-with right:
-    st.plotly_chart(weights_figure(chosen.lrs, float(lam), mstep), config={"displaylogo": False})
-    st.caption("Each bar is the weight of the gradient from k steps back in this step: the "
-               "lecture's form weights it by λᵏ·η at its own step, PyTorch's by μᵏ·η today. "
-               "At a constant η the bars coincide.")  # fmt: skip
-
-with st.expander("🔗 Share this view"):
-    st.caption("The address bar always holds this link: whoever opens it sees exactly this view, "
-               "seed included.")  # fmt: skip
-    share_link()
+if __name__ == "__main__":
+    page()

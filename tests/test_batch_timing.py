@@ -1,0 +1,71 @@
+"""The batch-size timing of part 2 (surfaces.data.time_batch_gradients): what it times, how it
+turns one update into an epoch, and what it refuses. No wall-clock assertions: a fake clock
+makes the arithmetic exact, and real timings are only checked for being measurements."""
+
+import numpy as np
+import pytest
+import torch
+
+from surfaces import get_surface
+from surfaces.data import time_batch_gradients
+
+RBF = get_surface("rbf_neuron")
+
+
+class SlowSurface:
+    """A stand-in data surface whose gradient "takes" 1 µs per sample on a fake clock, plus a
+    1 ms hiccup on every third call (another process taking the core)."""
+
+    n_samples = 40
+    default_start = (0.5, -0.25)
+
+    def __init__(self) -> None:
+        self.now, self.calls, self.seen = 0.0, 0, []
+
+    def clock(self) -> float:
+        return self.now
+
+    def batch_grad(self, x, y, idx):
+        self.calls += 1
+        self.seen.append(((x, y), np.array(idx)))
+        self.now += 1e-6 * len(idx) + (1e-3 if self.calls % 3 == 0 else 0.0)
+        return np.zeros(2)
+
+
+def test_an_update_is_the_best_of_its_repeats_and_an_epoch_is_n_over_b_updates():
+    surface = SlowSurface()
+    rows = time_batch_gradients(surface, [1, 4, 40], repeats=5, clock=surface.clock)
+    assert [r.batch_size for r in rows] == [1, 4, 40]
+    assert [r.updates_per_epoch for r in rows] == [40, 10, 1]
+    for row in rows:  # the hiccups are not the measurement
+        assert row.seconds_per_update == pytest.approx(1e-6 * row.batch_size, rel=1e-9)
+        assert row.seconds_per_epoch == pytest.approx(
+            row.seconds_per_update * (40 // row.batch_size)
+        )
+    assert surface.calls == 15
+    for (point, idx), size in zip(surface.seen, [1] * 5 + [4] * 5 + [40] * 5, strict=True):
+        assert point == surface.default_start  # timed where the runs start
+        assert len(set(idx.tolist())) == size and idx.min() >= 0 and idx.max() < 40
+
+
+@pytest.mark.parametrize("size", [1, 3, 7, 40])
+def test_updates_per_epoch_match_a_torch_data_loader_that_drops_the_last_partial_batch(size):
+    """The simulator drops an epoch's partial batch (torch's drop_last=True); so does the count."""
+    loader = torch.utils.data.DataLoader(range(RBF.n_samples), batch_size=size, drop_last=True)
+    (row,) = time_batch_gradients(RBF, [size], repeats=1)
+    assert row.updates_per_epoch == len(loader)
+
+
+def test_a_real_surface_is_timed_with_its_own_batch_gradient():
+    rows = time_batch_gradients(RBF, [1, 40], repeats=3)
+    assert all(np.isfinite(r.seconds_per_update) and r.seconds_per_update > 0 for r in rows)
+    assert rows[0].seconds_per_epoch == pytest.approx(40 * rows[0].seconds_per_update)
+
+
+@pytest.mark.parametrize(
+    "sizes, repeats",
+    [([0], 10), ([41], 10), ([], 10), ([1] * 17, 10), ([1], 0), ([1], 10**6)],
+)
+def test_sizes_and_repeats_a_link_could_ask_for_are_refused(sizes, repeats):
+    with pytest.raises(ValueError):
+        time_batch_gradients(RBF, sizes, repeats=repeats)
