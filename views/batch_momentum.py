@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from i18n import N_, _
@@ -14,7 +15,7 @@ from optimizers import Trajectory
 from surfaces import get_surface
 from surfaces.data import BatchTiming, DataSurface, time_batch_gradients
 from ui import url
-from ui.cache import run_simulations, surface_background, surface_from_spec
+from ui.cache import frozen_figure, run_simulations, surface_background, surface_from_spec
 from ui.controls import (
     choice,
     log_slider,
@@ -93,9 +94,8 @@ PRESETS = {
 
 
 class Batch(NamedTuple):
-    """What the batch section's controls decide."""
+    """What the batch section's controls decide (plain values: cached figures take it)."""
 
-    surface: DataSurface
     spec: SurfaceSpec
     size: int
     lr: float
@@ -103,8 +103,16 @@ class Batch(NamedTuple):
     seed: int
 
     @property
+    def surface(self) -> DataSurface:
+        return surface_from_spec(self.spec)
+
+    @property
     def per_epoch(self) -> int:
         return self.surface.n_samples // self.size
+
+    @property
+    def updates(self) -> int:
+        return self.epochs * self.per_epoch
 
     def run(self, size: int, steps: int) -> Trajectory:
         """SGD with batches of ``size`` (the full batch: no shuffling), cached."""
@@ -112,6 +120,10 @@ class Batch(NamedTuple):
         sgd = (RunSpec("sgd", self.lr),)
         start = (self.surface.default_start,)
         return run_simulations(self.spec, sgd, start, steps, batch, self.seed)[0]
+
+    def pair(self) -> tuple[Trajectory, Trajectory]:
+        """B and the full batch, the same number of updates each."""
+        return self.run(self.size, self.updates), self.run(self.surface.n_samples, self.updates)
 
 
 class Momentum(NamedTuple):
@@ -165,7 +177,7 @@ def batch_controls() -> Batch:
         epochs = slider(_("epochs"), f"bm_epochs_{key}", 1, 200, default_epochs)
     with columns[4]:
         seed = number_input(_("seed (shuffling)"), "bm_seed", 0, 10_000, 2)
-    return Batch(surface, spec, int(size), float(lr), int(epochs), int(seed))
+    return Batch(spec, int(size), float(lr), int(epochs), int(seed))
 
 
 def size_label(size: int, n: int) -> str:
@@ -182,9 +194,8 @@ def step_control(key: str, updates: int, default: int) -> int:
 def batch_view(batch: Batch) -> None:
     """B and the full batch after the same number of updates, and the minibatch surface under
     the iterate, both at one step."""
-    surface, n = batch.surface, batch.surface.n_samples
-    updates = batch.epochs * batch.per_epoch
-    run, full = batch.run(batch.size, updates), batch.run(n, updates)
+    n, updates = batch.surface.n_samples, batch.updates
+    run, full = batch.pair()
     st.caption(
         _("Each batch of B samples gives one gradient and one update; one pass over all batches "
           "is an epoch, reshuffled each time. Both runs make the same {updates} updates. B = {b}: "
@@ -192,22 +203,12 @@ def batch_view(batch: Batch) -> None:
           ).format(updates=updates, b=batch.size, epochs=batch.epochs, per_epoch=batch.per_epoch)
     )  # fmt: skip
     step = step_control("bm_step", updates, updates - 1)
-    background = surface_background(batch.spec)
     left, right = st.columns(2)
-    recent = max(batch.per_epoch, RECENT)
     with left:
-        marks = [epoch_marks(run, batch.per_epoch)]
-        if batch.per_epoch < 2 or batch.epochs > MAX_EPOCH_MARKS:
-            marks = []
-        labelled = [(size_label(batch.size, n), run), (_("full batch"), full)]
-        chart(paths_at_step_figure(
-            surface, labelled, step, background=background, minima=surface.minima, extra=marks,
-            recent=recent, title=_("Both runs on the full-batch surface, step {t}").format(t=step),
-        ))  # fmt: skip
+        chart(batch_paths_chart(batch, step))
     with right:
-        chart(minibatch_figure(surface, surface.batch_loss, run, step, minima=surface.minima,
-                               background=background, recent=recent))  # fmt: skip
-    st.caption(gradient_note(surface, run, step))
+        chart(minibatch_chart(batch, step))
+    st.caption(gradient_note(batch.surface, run, step))
     outcome = st.columns(2)
     outcome[0].metric(
         _("full-batch loss after {updates} updates, {b}").format(
@@ -218,6 +219,68 @@ def batch_view(batch: Batch) -> None:
         _("full-batch loss after {updates} updates, full batch").format(updates=updates),
         final_loss(full),
     )
+
+
+# The charts, built once per link and language (a class opening one link shares them).
+
+
+@frozen_figure
+def batch_paths_chart(batch: Batch, step: int) -> go.Figure:
+    surface, (run, full) = batch.surface, batch.pair()
+    marks = [epoch_marks(run, batch.per_epoch)]
+    if batch.per_epoch < 2 or batch.epochs > MAX_EPOCH_MARKS:
+        marks = []
+    labelled = [(size_label(batch.size, surface.n_samples), run), (_("full batch"), full)]
+    return paths_at_step_figure(
+        surface, labelled, step, background=surface_background(batch.spec),
+        minima=surface.minima, extra=marks, recent=max(batch.per_epoch, RECENT),
+        title=_("Both runs on the full-batch surface, step {t}").format(t=step),
+    )  # fmt: skip
+
+
+@frozen_figure
+def minibatch_chart(batch: Batch, step: int) -> go.Figure:
+    surface, (run, _full) = batch.surface, batch.pair()
+    return minibatch_figure(
+        surface, surface.batch_loss, run, step, minima=surface.minima,
+        background=surface_background(batch.spec), recent=max(batch.per_epoch, RECENT),
+    )  # fmt: skip
+
+
+@frozen_figure
+def comparison_chart(batch: Batch, sizes: tuple[int, ...]) -> go.Figure:
+    n = batch.surface.n_samples
+    return batch_comparison_figure([
+        (size_label(b, n), batch.run(b, batch.epochs * (n // b)).losses, n // b) for b in sizes
+    ])  # fmt: skip
+
+
+@frozen_figure
+def momentum_paths_chart(m: Momentum, step: int) -> go.Figure:
+    well = get_surface(WELL.key)
+    return paths_at_step_figure(
+        well, labelled_runs(m), step, background=surface_background(WELL), minima=well.minima,
+        title=_("Same start, same η: the three runs at step {t}").format(t=step),
+    )  # fmt: skip
+
+
+@frozen_figure
+def cut_chart(m: Momentum, step: int) -> go.Figure:
+    well = get_surface(WELL.key)
+    ridge = next(x for kind, x, _y in well.known_critical if kind == "saddle")
+    return cut_figure(well, labelled_runs(m), 0.0, step, ridge=ridge, height=340)
+
+
+@frozen_figure
+def step_chart(m: Momentum, step: int) -> go.Figure:
+    run = chosen_run(m)
+    parts = step_parts(run.points, run.grads, run.lrs, step)
+    return momentum_step_figure(get_surface(WELL.key), run, parts, step, form=m.form)
+
+
+@frozen_figure
+def weights_chart(m: Momentum, step: int) -> go.Figure:
+    return weights_figure(chosen_run(m).lrs, m.momentum, step)
 
 
 def gradient_note(surface: DataSurface, run: Trajectory, step: int) -> str:
@@ -263,9 +326,7 @@ def batch_sizes(batch: Batch) -> None:
     sizes = sorted(sizes) or [n]
     runs = [batch.run(b, batch.epochs * (n // b)) for b in sizes]
     labels = [size_label(b, n) for b in sizes]
-    chart(batch_comparison_figure(
-        [(label, run.losses, n // b) for label, run, b in zip(labels, runs, sizes, strict=True)]
-    ))  # fmt: skip
+    chart(comparison_chart(batch, tuple(sizes)))
     timing = batch_timing(batch.spec, tuple(sizes))
     st.table(batch_table(labels, runs, timing, batch.epochs))
     st.caption(timing_note(timing))
@@ -353,26 +414,28 @@ def momentum_runs(m: Momentum) -> list[Trajectory]:
     return run_simulations(WELL, specs, (start,) * len(specs), m.steps)
 
 
+def labelled_runs(m: Momentum) -> list[tuple[str, Trajectory]]:
+    return [(_(name), run) for name, run in zip(RUN_NAMES, momentum_runs(m), strict=True)]
+
+
+def chosen_run(m: Momentum) -> Trajectory:
+    """The momentum form taken apart below."""
+    return momentum_runs(m)[1 + list(FORMS).index(m.form)]
+
+
 def momentum_view(m: Momentum) -> None:
     """The three runs at one step, over the surface and along its 1-D cut; then that step of
     the chosen momentum form taken apart."""
-    well = get_surface(WELL.key)
     runs = momentum_runs(m)
-    labelled = [(_(name), run) for name, run in zip(RUN_NAMES, runs, strict=True)]
     step = step_control("bm_mstep", m.steps, 4)
-    ridge = next(x for kind, x, _y in well.known_critical if kind == "saddle")
     left, right = st.columns([3, 2])
     with left:
-        chart(paths_at_step_figure(
-            well, labelled, step, background=surface_background(WELL), minima=well.minima,
-            title=_("Same start, same η: the three runs at step {t}").format(t=step),
-        ))  # fmt: skip
+        chart(momentum_paths_chart(m, step))
     with right:
-        chart(cut_figure(well, labelled, 0.0, step, ridge=ridge, height=340))
+        chart(cut_chart(m, step))
         st.markdown(form_gap_note(runs[1], runs[2], step))
-        st.markdown(ends_note(well, labelled, m.steps))
-    chosen = runs[1 + list(FORMS).index(m.form)]
-    step_apart(well, chosen, m, step)
+        st.markdown(ends_note(get_surface(WELL.key), labelled_runs(m), m.steps))
+    step_apart(chosen_run(m), m, step)
 
 
 def form_gap_note(lecture: Trajectory, pytorch: Trajectory, step: int) -> str:
@@ -409,7 +472,7 @@ def ends_note(well, labelled: list[tuple[str, Trajectory]], steps: int) -> str:
     return _("After {steps} steps:").format(steps=steps) + "\n" + "\n".join(lines)
 
 
-def step_apart(well, run: Trajectory, m: Momentum, step: int) -> None:
+def step_apart(run: Trajectory, m: Momentum, step: int) -> None:
     """One update of the chosen form as its parts, and the weights of the gradients in it."""
     st.subheader(_("Step {t} taken apart").format(t=step))
     parts = step_parts(run.points, run.grads, run.lrs, step)
@@ -423,13 +486,13 @@ def step_apart(well, run: Trajectory, m: Momentum, step: int) -> None:
     )
     left, right = st.columns(2)
     with left:
-        chart(momentum_step_figure(well, run, parts, step, form=m.form))
+        chart(step_chart(m, step))
         st.caption(_("Blue: the movement kept; red: −ηg, the gradient's push; white: their sum, "
                      "the step; the legend gives each one's length. The close-up is scaled to "
                      "this step, so every step fills it. ")
                    + direction_note(parts, step))  # fmt: skip
     with right:
-        chart(weights_figure(run.lrs, m.momentum, step))
+        chart(weights_chart(m, step))
         st.caption(_(
             "Each bar is the weight of the gradient from k steps back in this step: the "
             "lecture's form weights it by λᵏ·η at its own step, PyTorch's by μᵏ·η of today. At a "
