@@ -23,10 +23,12 @@ every surface):
    trace, and testing thousands of points one by one would take a minute.
 
 Time: a user's formula (``FormulaSurface``) is searched in a worker process that is killed after
-``time_budget`` seconds (``CRITICAL_BUDGET`` by default; see ``surfaces.sandbox``); what the last
-finished grid found comes back with ``complete=False`` and a ``note`` to show. One evaluation of
-such a surface is bounded by the size checks of ``parse_expression``. Built-in surfaces are
-searched in this process, to the end unless a ``time_budget`` is given (checked between grids).
+``time_budget`` seconds (``CRITICAL_BUDGET`` by default; see ``surfaces.sandbox``). The search
+reports what it has after each grid's isolated points and after each valley it traces, so at the
+deadline those points come back, with ``complete=False`` and a ``note`` to show. One evaluation
+of such a surface is bounded by the size checks of ``parse_expression``. Built-in surfaces are
+searched in this process, to the end unless a ``time_budget`` is given (checked at the same
+moments).
 
 Kinks: a surface's declared non-differentiable minima (``surface.kinks``, Ackley's origin) have no
 gradient, so Newton never lands there; they are appended as minima with ``smooth=False`` and NaN
@@ -272,10 +274,13 @@ def _make(surface: Surface, p: np.ndarray, kind: str, curve: np.ndarray | None =
     )
 
 
-def _assemble(finder: _Finder, roots: np.ndarray) -> list[CriticalPoint]:
+def _assemble(finder: _Finder, roots: np.ndarray) -> Iterator[list[CriticalPoint]]:
+    """The critical points at ``roots``, as they are found: first the isolated ones (cheap), then
+    again after each valley traced (slow); the last list yielded is all of them."""
     surface, unit = finder.unit.surface, finder.unit
     if len(roots) == 0:
-        return []
+        yield []
+        return
     raw = finder.eigenvalues(roots)
     kinds = verdicts(raw, finder.scale)
     points = [
@@ -292,6 +297,7 @@ def _assemble(finder: _Finder, roots: np.ndarray) -> list[CriticalPoint]:
         sample = region[:: max(1, len(region) // 500)]
         points.append(_make(surface, unit.point(middle), "degenerate", unit.point(sample)))
         pending = np.setdiff1d(pending, flat)
+    yield list(points)
     absorbed = np.zeros(len(roots), dtype=bool)
     branches = 0
     for i in pending:
@@ -310,7 +316,8 @@ def _assemble(finder: _Finder, roots: np.ndarray) -> list[CriticalPoint]:
         mid = finder.middle(curve)
         kind = classify(finder.eigenvalues(mid[None])[0], finder.scale, valley=True)
         points.append(_make(surface, unit.point(mid), kind, curve=unit.point(curve)))
-    return points
+        yield list(points)
+    yield points
 
 
 def critical_points(surface: Surface, *, time_budget: float | None = None) -> CriticalPoints:
@@ -329,25 +336,30 @@ def critical_points(surface: Surface, *, time_budget: float | None = None) -> Cr
 
 
 def _levels(surface: Surface) -> Iterator[tuple[int, list[CriticalPoint], bool]]:
-    """(n, the points found with grids up to n×n starts, done) after each grid of starts."""
+    """(n, the points found so far with an n×n grid of starts, done), as the search goes: several
+    times per grid, the last of a grid complete for it; done once a grid found nothing new."""
     finder = _Finder(surface)
     roots = np.empty((0, 2))
     signature = None
     for n in GRIDS:
         roots = _merge(np.vstack([roots, finder.roots(_grid(n))]))
-        result = _assemble(finder, roots)
+        for result in _assemble(finder, roots):
+            yield n, _ordered(surface, result), False
         new = (len(result), sorted(cp.kind for cp in result))
-        result += [_kink(surface, k) for k in surface.kinks]
-        ordered = sorted(result, key=lambda cp: (KINDS.index(cp.kind), cp.value, cp.x, cp.y))
-        done = new == signature or n == GRIDS[-1]
-        yield n, ordered, done
-        if done:
+        if new == signature or n == GRIDS[-1]:
+            yield n, _ordered(surface, result), True
             return
         signature = new
 
 
+def _ordered(surface: Surface, points: list[CriticalPoint]) -> list[CriticalPoint]:
+    """With the declared kinks; minima, saddles, maxima, degenerate, each by value."""
+    points = points + [_kink(surface, k) for k in surface.kinks]
+    return sorted(points, key=lambda cp: (KINDS.index(cp.kind), cp.value, cp.x, cp.y))
+
+
 def _search(report: Callable, surface: Surface) -> list[CriticalPoint]:
-    """The worker's job: the search, reporting (n, points) after every unfinished grid."""
+    """The worker's job: the search, reporting (n, points) as it goes."""
     for n, points, done in _levels(surface):
         if not done:
             report((n, points))
@@ -374,7 +386,7 @@ def _partial(found: tuple[int, list[CriticalPoint]] | None, why: str) -> Critica
         return CriticalPoints(complete=False, note=note)
     n, points = found
     note = (
-        f"The search for critical points {why} after a {n}×{n} grid of starts: these are the "
+        f"The search for critical points {why} at a {n}×{n} grid of starts: these are the "
         "points found so far, and there may be more."
     )
     return CriticalPoints(points, complete=False, note=note)

@@ -3,39 +3,44 @@
 A Streamlit script thread cannot be stopped, so SymPy work on a user's formula, and the
 critical-point search of one, run here: in a process forked from a "forkserver" (not plain fork:
 the server is multi-threaded, and a fork of it may inherit a lock some other thread holds), which
-has the ``surfaces`` package and SymPy preloaded, so a job starts in milliseconds. The parent waits
-at most ``budget`` seconds, then kills the child. The child also caps its own address space
-(``MEMORY_HEADROOM`` above what it inherited) and CPU time (budget + ``CPU_GRACE``), so even a
-worker orphaned by a crashed server cannot run away. Linux only (RLIMIT_AS, /proc).
+has the ``surfaces`` package and SymPy preloaded (see ``_preload``), so a job starts in
+milliseconds. The parent waits at most ``budget`` seconds, then kills the child. The child also
+caps its own address space (``MEMORY_HEADROOM`` above what it inherited) and CPU time (budget +
+``CPU_GRACE``), so even a worker orphaned by a crashed server cannot run away. Linux only
+(RLIMIT_AS, /proc).
 
 A job is ``job(report, *args) -> result``; it may call ``report(partial)`` as it goes, and at the
 deadline the caller gets the last partial result instead of the final one. At most
 ``MAX_WORKERS`` jobs run at once per server process; others wait up to ``QUEUE_LIMIT`` seconds for
 a slot (not counted in their budget), then get ``Busy``.
 
-The forkserver starts on the first job, which then waits for the preload (a second or two); call
-``warm_up()`` when the app starts to pay that before anyone waits.
+The forkserver starts on the first job, which then waits for the preload (a second or two, not
+counted in its budget); call ``warm_up()`` when the app starts to pay that before anyone waits.
+As in any program that uses multiprocessing, a script that calls into this must keep its own
+work under ``if __name__ == "__main__":``, since every worker runs the script's top level again.
 """
 
 from __future__ import annotations
 
+import ast
+import functools
 import math
 import multiprocessing
 import os
 import resource
+import sys
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-PRELOAD = ["__main__", "surfaces"]  # the main module too, or every worker would re-import it
+PRELOAD = ["surfaces"]  # SymPy, NumPy, SciPy and this package, imported once by the forkserver
 MAX_WORKERS = max(2, os.cpu_count() or 1)
 QUEUE_LIMIT = 10.0
-MEMORY_HEADROOM = 512 * 2**20
+MEMORY_HEADROOM = 256 * 2**20  # a formula's worker needs ~20 MiB; a class shares the server
 CPU_GRACE = 1.0
 
 _CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload(PRELOAD)
 _SLOTS = threading.BoundedSemaphore(MAX_WORKERS)
 
 
@@ -69,7 +74,28 @@ def warm_up() -> None:
     """Start the forkserver (and its preload) now rather than on the first job."""
     from multiprocessing import forkserver
 
+    _CONTEXT.set_forkserver_preload(_preload())
     forkserver.ensure_running()
+
+
+@functools.cache
+def _preload() -> list[str]:
+    """What the forkserver imports before it forks a worker: PRELOAD, what the main script
+    imports at its top level, and last ``surfaces.preload`` (which freezes that heap).
+
+    Multiprocessing runs the main script again in every worker (Python 3.11's forkserver never
+    preloads it, whatever its list says). With the script's imports loaded that costs nothing;
+    under the ``streamlit`` console script it would import Streamlit anew for every job.
+    """
+    path = getattr(sys.modules["__main__"], "__file__", None)
+    try:
+        with open(path or "", "rb") as script:
+            body = ast.parse(script.read()).body
+    except (OSError, SyntaxError, ValueError):
+        body = []
+    names = [a.name for node in body if isinstance(node, ast.Import) for a in node.names]
+    names += [node.module for node in body if isinstance(node, ast.ImportFrom) and node.module]
+    return [*PRELOAD, *(name for name in names if name in sys.modules), "surfaces.preload"]
 
 
 def run(job: Callable[..., Any], *args: Any, budget: float) -> Outcome:
@@ -91,6 +117,7 @@ def _supervise(job: Callable[..., Any], args: tuple, budget: float) -> Outcome:
     worker = _CONTEXT.Process(target=_work, args=(sender, job, args, cpu), daemon=True)
     partial = None
     try:
+        _CONTEXT.set_forkserver_preload(_preload())  # read only when the forkserver starts
         worker.start()  # returns once the child exists; the budget starts now
         sender.close()
         deadline = time.monotonic() + budget
