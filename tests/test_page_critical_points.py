@@ -149,6 +149,24 @@ def test_one_verdict_where_an_eigenvalue_is_almost_zero():
     assert "Local minimum" not in text(at)
 
 
+def test_a_formula_without_critical_points_still_draws_the_page():
+    at = run_page(PAGE, {"cp_surface": "custom", "cp_surface_formula": "x + 2*y"})
+    assert not at.exception and not at.warning and not at.error
+    assert "No critical point was found in the domain." in text(at)
+    assert at.selectbox(key="cp_pick").options == ["— another point (clicked or typed)"]
+    assert verdicts(at) == ["**Not a critical point**"] and "‖g‖ = 2.236" in text(at)  # √5
+
+
+def test_a_search_cut_short_says_so(monkeypatch):
+    """A user formula's search has a time budget; when it runs out the page shows the core's
+    note and goes on with what was found."""
+    monkeypatch.setattr("surfaces.critical.CRITICAL_BUDGET", 1e-3)
+    at = run_page(PAGE, {"cp_surface": "custom", "cp_surface_formula": "x**2 - y**2 + 0.37*x"})
+    assert not at.exception and not at.error
+    assert len(at.warning) == 1 and "The search for critical points" in at.warning[0].value
+    assert len(titled(at)[MAP]["data"]) > 1  # the page goes on
+
+
 def test_monkey_saddle_is_degenerate():
     at = run_page(PAGE, {"cp_surface": "monkey_saddle"})
     assert not at.exception and not at.warning
