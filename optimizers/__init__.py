@@ -6,17 +6,20 @@ parameters). Pure NumPy; never imports streamlit."""
 from optimizers import schedules
 from optimizers.rules import OPTIMIZERS, Optimizer, State, make_optimizer
 from optimizers.simulate import Trajectory, simulate, simulate_many
+from optimizers.sweep import Sweep, sweep
 from optimizers.train import Training, train
 
 __all__ = [
     "OPTIMIZERS",
     "Optimizer",
     "State",
+    "Sweep",
     "Training",
     "Trajectory",
     "make_optimizer",
     "schedules",
     "simulate",
     "simulate_many",
+    "sweep",
     "train",
 ]

@@ -72,8 +72,9 @@ def check_work(what: str, budget: int, **sizes: int) -> None:
 class Runs:
     """Runs of ``optimizers[r]`` from ``starts[r]`` for ``steps`` steps, advanced together.
 
-    ``lrs`` is η_t per step and run ``(steps, runs)``; ``has_momentum`` says per run whether its
-    optimizer has a momentum buffer to report. ``diverged_at`` and ``undefined_at`` (int or None
+    Coefficients and constants are stacked once per distinct optimizer object (``column`` maps
+    each run to its own); ``has_momentum`` says per run whether its optimizer has a momentum
+    buffer to report. ``diverged_at`` and ``undefined_at`` (int or None
     per run) are filled in as ``blocks`` runs.
     """
 
@@ -86,25 +87,24 @@ class Runs:
         check(bool(np.all(np.isfinite(starts))), "start must be finite")
         self.starts, self.steps = starts, steps
         distinct = list({id(o): o for o in optimizers}.values())
+        index = {id(o): i for i, o in enumerate(distinct)}
+        self.column = np.array([index[id(o)] for o in optimizers])  # each run's optimizer
         t = np.arange(steps)
         per_optimizer = [o.rule.coefficients(t) for o in distinct]
-        if len(distinct) == 1:
-            columns = [per_optimizer[0]]
-            self._constants = [distinct[0].rule.constants]
-        else:
-            index = {id(o): i for i, o in enumerate(distinct)}
-            columns = [per_optimizer[index[id(o)]] for o in optimizers]
-            self._constants = [o.rule.constants for o in optimizers]
         self.coefficients = Coefficients(
-            *(np.stack(f, axis=1)[:, :, None] for f in zip(*columns, strict=True))
+            *(np.stack(f, axis=1)[:, :, None] for f in zip(*per_optimizer, strict=True))
         )
         self.constants = Constants(
-            *(np.array(f)[:, None] for f in zip(*self._constants, strict=True))
+            *(np.array(f)[:, None] for f in zip(*(o.rule.constants for o in distinct), strict=True))
         )
-        self.lrs = np.broadcast_to(self.coefficients.lr[:, :, 0], (steps, runs))
-        self.has_momentum = np.broadcast_to(self.constants.has_momentum[:, 0], (runs,))
+        self.has_momentum = self.constants.has_momentum[self.column, 0]
         self.diverged_at: list[int | None] = [None] * runs
         self.undefined_at: list[int | None] = [None] * runs
+
+    @property
+    def lrs(self) -> np.ndarray:
+        """η_t per step and run, (steps, runs)."""
+        return self.coefficients.lr[:, self.column, 0]
 
     def blocks(
         self, grad_at: GradAt, centre: np.ndarray, bound: np.ndarray, *, details: bool = False
@@ -114,29 +114,24 @@ class Runs:
         params = self.starts.shape[1]
         on = Terms.of(self.constants, self.coefficients)
         alive = np.arange(len(self.starts))
-        consts = _expand(self.constants, alive, (len(alive), params))
+        consts = _expand(self.constants, self.column[alive], params)
         p = self.starts
         state = State.initial(p, consts.square_init)
         first = 0
         with np.errstate(all="ignore"):
             while first < self.steps and len(alive):
                 n = min(_block_steps(len(alive), params), self.steps - first)
-                k = _expand(
-                    self.coefficients, alive, (n, len(alive), params), np.s_[first : first + n]
-                )
-                points = np.empty((n, len(alive), params))
-                grads = []
-                sigmas = np.ones_like(points) if details else None
-                momenta = np.zeros_like(points) if details else None
+                k = _expand(self.coefficients, self.column[alive], params, np.s_[first : first + n])
+                history = []  # per step: ∇L, θ after it (and σ, m with details)
                 for i in range(n):
                     g = grad_at(p, first + i)
-                    grads.append(g)
                     p, state, sigma = advance(p, g, state, k, i, consts, on)
-                    points[i] = p
-                    if details:
-                        sigmas[i] = sigma
-                        momenta[i] = state.momentum
-                undefined = ~np.all(np.isfinite(np.stack(grads)), axis=-1)
+                    history.append((g, p, sigma, state.momentum) if details else (g, p))
+                grads, points, *more = map(np.array, zip(*history, strict=True))
+                sigmas, momenta = more if details else (None, None)
+                if details and not on.sigma:
+                    sigmas = np.ones_like(points)
+                undefined = ~np.all(np.isfinite(grads), axis=-1)
                 bad = undefined | ~np.all(np.abs(points - centre) <= bound, axis=-1)
                 stopped = bad.any(axis=0)
                 kept = np.where(stopped, bad.argmax(axis=0), n)
@@ -151,21 +146,18 @@ class Runs:
                     keep = ~stopped
                     alive, p = alive[keep], p[keep]
                     state = State(state.count, *(a[keep] for a in state[1:]))
-                    consts = _expand(self.constants, alive, p.shape)
+                    consts = _expand(self.constants, self.column[alive], params)
 
 
-def _expand(stacked: Any, alive: np.ndarray, shape: tuple[int, ...], steps: Any = ()) -> Any:
-    """Rows ``steps`` of the running runs' columns of stacked arrays (a NamedTuple of them), each
-    copied out to the full ``shape``: NumPy is several times slower with an operand broadcast
-    along a short last axis, and this copy is made once per block, not once per step."""
-    return type(stacked)(
-        *(np.broadcast_to(_columns(a[steps], alive), shape).copy() for a in stacked)
-    )
-
-
-def _columns(a: np.ndarray, alive: np.ndarray) -> np.ndarray:
-    """The running runs' columns (axis −2) of a stacked array; a shared column serves them all."""
-    return a if a.shape[-2] in (1, len(alive)) else a[..., alive, :]
+def _expand(stacked: Any, columns: np.ndarray, params: int, steps: Any = ()) -> Any:
+    """Rows ``steps`` of the given ``columns`` (one per running run) of stacked arrays (a
+    NamedTuple of them), repeated over the ``params`` parameters: NumPy is several times slower
+    with an operand broadcast along a short last axis than with a full one, and this copy is
+    made once per block, not once per step. One optimizer shared by every run stays one column
+    (cheap to broadcast, like a number)."""
+    if stacked[0].shape[-2] == 1:
+        return type(stacked)(*(a[steps] for a in stacked))
+    return type(stacked)(*(np.repeat(a[steps][..., columns, :], params, axis=-1) for a in stacked))
 
 
 def _block_steps(runs: int, params: int) -> int:

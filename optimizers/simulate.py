@@ -109,7 +109,7 @@ def simulate_many(
     with np.errstate(all="ignore"):
         losses = on_lanes(surface.f, flat).reshape(steps + 1, -1)
         grads = on_lanes(surface.grad, flat).reshape(points.shape)
-    out = []
+    lrs, out = runs.lrs, []
     for r in range(len(starts)):
         n = kept_points(runs, r)
         out.append(
@@ -117,7 +117,7 @@ def simulate_many(
                 points=points[:n, r].copy(),
                 losses=losses[:n, r].copy(),
                 grads=grads[:n, r].copy(),
-                lrs=runs.lrs[: n - 1, r].copy(),
+                lrs=lrs[: n - 1, r].copy(),
                 diverged_at=runs.diverged_at[r],
                 sigmas=sigmas[: n - 1, r].copy(),
                 momenta=momenta[: n - 1, r] * runs.has_momentum[r],
@@ -138,10 +138,10 @@ def kept_points(runs: Runs, r: int) -> int:
 
 
 def on_lanes(fn: Callable[..., np.ndarray], points: np.ndarray, *args: Any) -> np.ndarray:
-    """``fn(x, y, *args)`` at ``points`` (n, 2), x and y given as the columns of a C-contiguous
+    """``fn(x, y, *args)`` at C-contiguous ``points`` (n, 2), x and y given as the columns of an
     (m, 2) array, m a multiple of LANES (padded with the last point; module docstring: why)."""
     n = len(points)
-    if n % LANES or not points.flags.c_contiguous:
+    if n % LANES:
         padded = np.empty((n + -n % LANES, 2))
         padded[:n] = points
         padded[n:] = points[-1]

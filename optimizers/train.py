@@ -90,4 +90,4 @@ def train(
             row += 1
         last[b.alive] = latest
     thetas[row:] = last
-    return Training(thetas, kept_steps, batch.diverged_at, batch.lrs.copy(), batch.undefined_at)
+    return Training(thetas, kept_steps, batch.diverged_at, batch.lrs, batch.undefined_at)
