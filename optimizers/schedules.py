@@ -6,8 +6,9 @@ the lr used by the optimizer's step number ``t`` is the scheduler's lr after ``t
 ``scheduler.step()``.
 
 ``SCHEDULES`` maps a name to its function, ``schedule_params(name)`` lists its parameters with a
-default and a range a UI can build controls from, and ``make_schedule(name, **params)`` builds one
-by name. Invalid parameters raise ``ValueError``.
+default and a range a UI can build controls from, ``make_schedule(name, **params)`` builds one
+by name, and ``from_rate(name, lr, **params)`` builds the one whose base rate (its peak, for the
+warm-up schedules noam and one_cycle) is a run's η. Invalid parameters raise ``ValueError``.
 """
 
 from __future__ import annotations
@@ -75,6 +76,31 @@ def make_schedule(name: str, **params: float | str) -> Schedule:
         )
     defaults = {p.name: p.default for p in _PARAMS[name]}
     return SCHEDULES[name](**(defaults | params))
+
+
+def rate_param(name: str) -> str:
+    """The parameter ``from_rate`` derives from η: ``lr``, one_cycle's ``max_lr``, noam's
+    ``factor``."""
+    _check_name(name)
+    return {"noam": "factor", "one_cycle": "max_lr"}.get(name, "lr")
+
+
+def from_rate(name: str, lr: float, **params: float | str) -> Schedule:
+    """Schedule ``name`` whose base rate is ``lr``: η at step 0 for constant and the decays,
+    η after warm-up for linear_warmup and warmup_cosine, the peak for one_cycle (max_lr = lr,
+    at step pct_start·total_steps − 1) and for noam.
+
+    noam peaks where its two branches meet, s^−0.5 = s·W^−1.5, i.e. s = t + 1 = W: at step
+    t = W − 1, with η = factor·(d·W)^−0.5. So factor = lr·√(d_model·warmup_steps).
+    """
+    key = rate_param(name)
+    _require(key not in params, f"from_rate sets {key!r} from lr; do not pass it")
+    if name == "noam":
+        defaults = {p.name: p.default for p in _PARAMS[name]}
+        d_model = params.get("d_model", defaults["d_model"])
+        warmup_steps = params.get("warmup_steps", defaults["warmup_steps"])
+        return make_schedule(name, **params, factor=lr * (d_model * warmup_steps) ** 0.5)
+    return make_schedule(name, **params, **{key: lr})
 
 
 def _check_name(name: str) -> None:
@@ -193,8 +219,14 @@ def warmup_cosine(lr: float, warmup_steps: int, total_steps: int, eta_min: float
 
 @_register(d_model=(1, 4096, 512), warmup_steps=(1, 10_000, 400), factor=(0.0, 100.0))
 def noam(d_model: int, warmup_steps: int, factor: float = 1.0) -> Schedule:
-    """η_t = factor·d^−0.5·min(s^−0.5, s·W^−1.5) with s = t + 1 (Vaswani et al. 2017, eq. 3;
-    torch: LambdaLR with that lambda and base lr 1)."""
+    """The Transformer's warm-up (Vaswani et al. 2017, eq. 3; LECTURE.md part 3):
+
+        lr = d^−0.5·min(t^−0.5, t·w^−1.5),  t counted from 1, w = warmup_steps,
+
+    here η_t = factor·d^−0.5·min(s^−0.5, s·W^−1.5) with s = t + 1 for the step t counted from 0
+    (torch: LambdaLR with that lambda and base lr 1). It rises linearly to its peak
+    factor·(d·W)^−0.5 at t = W − 1, then falls as 1/√s; ``from_rate`` picks the factor that
+    puts the peak at a given η."""
     d_model, warmup_steps = _count(d_model, "d_model"), _count(warmup_steps, "warmup_steps")
     _require(math.isfinite(factor) and factor > 0, f"factor must be > 0, got {factor}")
     scale = factor * d_model**-0.5

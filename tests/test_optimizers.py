@@ -8,6 +8,7 @@ import pytest
 from test_simulate import Quadratic, Rosenbrock
 
 from optimizers import OPTIMIZERS, Optimizer, make_optimizer, schedules, simulate_many
+from optimizers.rules import CONVENTIONS
 
 torch = pytest.importorskip("torch")
 
@@ -98,6 +99,71 @@ def test_trajectories_match_torch(surface_name):
         np.testing.assert_allclose(
             traj.points, expected, rtol=1e-9, atol=1e-12, err_msg=str(config)
         )
+
+
+# The lecture's conventions have no torch counterpart: each is held to its own formula
+# (LECTURE.md parts 2 and 3), written out plainly in lecture_trajectory.
+LECTURE_CONFIGS = [
+    ("sgd", {"convention": "lecture"}),
+    ("momentum", {"convention": "lecture"}),
+    ("momentum", {"convention": "lecture", "momentum": 0.5, "weight_decay": 0.1}),
+    ("adagrad", {"convention": "lecture"}),
+    ("adagrad", {"convention": "lecture", "lr_decay": 0.01, "eps": 1e-3}),
+    ("rmsprop", {"convention": "lecture"}),
+    ("rmsprop", {"convention": "lecture", "alpha": 0.9, "weight_decay": 0.1}),
+]
+
+
+def lecture_trajectory(opt: Optimizer, surface, start, steps=STEPS) -> np.ndarray:
+    """The lecture's update rules, one step at a time: momentum m ← λm − ηg, θ ← θ + m;
+    Adagrad θ ← θ − η/(1 + t·lr_decay)·g/(√(mean of past g²) + ε); RMSProp σ⁰ = |g⁰|,
+    σᵗ = √(α(σᵗ⁻¹)² + (1 − α)(gᵗ)²), θ ← θ − η·g/(σ + ε); g includes L2 weight decay."""
+    h = opt.hyper
+    theta, m, squares, sigma2 = np.array(start, dtype=float), 0.0, [], None
+    points = [theta]
+    for t in range(steps):
+        g = surface.grad(*theta) + h["weight_decay"] * theta
+        if opt.name in ("sgd", "momentum"):
+            m = h["momentum"] * m - h["lr"] * g
+            theta = theta + m
+        elif opt.name == "adagrad":
+            squares.append(g * g)
+            sigma = np.sqrt(np.mean(squares, axis=0)) + h["eps"]
+            theta = theta - h["lr"] / (1 + t * h["lr_decay"]) * g / sigma
+        else:
+            sigma2 = g * g if t == 0 else h["alpha"] * sigma2 + (1 - h["alpha"]) * g * g
+            theta = theta - h["lr"] * g / (np.sqrt(sigma2) + h["eps"])
+        points.append(theta)
+    return np.array(points)
+
+
+@pytest.mark.parametrize("surface_name", SURFACES)
+def test_lecture_conventions_follow_the_lecture_formulas(surface_name):
+    surface, start = SURFACES[surface_name]
+    lrs = LRS[surface_name]
+    opts = [make_optimizer(n, lr=lrs[FAMILY.get(n, n)], **h) for n, h in LECTURE_CONFIGS]
+    trajs = simulate_many(surface, opts, [start] * len(opts), STEPS)
+    for opt, traj, config in zip(opts, trajs, LECTURE_CONFIGS, strict=True):
+        assert traj.diverged_at is None, config
+        assert np.linalg.norm(traj.points[-1] - start) > 0.05, config
+        expected = lecture_trajectory(opt, surface, start)
+        np.testing.assert_allclose(traj.points, expected, rtol=1e-9, atol=1e-12,
+                                   err_msg=str(config))  # fmt: skip
+
+
+def test_the_reference_tables_cover_every_optimizer_and_convention():
+    """A new optimizer (or convention) cannot slip in untested: it must join CONFIGS (torch)
+    or LECTURE_CONFIGS (the lecture's formulas), and TORCH."""
+    covered = {(n, h.get("convention", "pytorch")) for n, h in CONFIGS + LECTURE_CONFIGS}
+    expected = {
+        (n, c)
+        for n in OPTIMIZERS
+        for c in CONVENTIONS
+        if c == "pytorch" or "convention" in make_optimizer(n).hyper
+    }
+    assert covered == expected
+    assert set(TORCH) == set(OPTIMIZERS)
+    assert {n for n, h in CONFIGS if h.get("convention", "pytorch") != "pytorch"} == set()
 
 
 LR_SCHED = torch.optim.lr_scheduler

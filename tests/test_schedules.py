@@ -133,3 +133,49 @@ def test_invalid_parameters_raise(name, params, match):
 def test_steps_must_be_non_negative_integers(step):
     with pytest.raises(ValueError, match="step"):
         schedules.exponential_decay(0.1, 0.9)(step)
+
+
+# where each schedule's base rate is reached (from_rate's docstring), for the parameters below
+RATE_AT = {
+    "constant": ({}, 0),
+    "step_decay": ({"step_size": 10}, 0),
+    "exponential_decay": ({"gamma": 0.99}, 0),
+    "cosine_annealing": ({"t_max": 100}, 0),
+    "linear_warmup": ({"warmup_steps": 25}, 25),
+    "warmup_cosine": ({"warmup_steps": 25, "total_steps": 200}, 25),
+    "noam": ({"d_model": 64, "warmup_steps": 40}, 39),
+    "one_cycle": ({"total_steps": 200, "pct_start": 0.3}, 59),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+def test_from_rate_reaches_the_rate_where_its_docstring_says(name):
+    params, step = RATE_AT[name]
+    schedule = schedules.from_rate(name, 0.037, **params)
+    assert schedule(step) == pytest.approx(0.037, rel=1e-15)
+    lrs = schedule(np.arange(300))
+    assert lrs.max() == pytest.approx(0.037, rel=1e-15)  # the base rate is never exceeded
+    if name in ("noam", "one_cycle"):  # the peak
+        assert int(np.argmax(lrs)) == step and np.all(np.diff(lrs[: step + 1]) > 0)
+
+
+def test_from_rate_noam_is_the_transformer_formula_scaled_to_peak_at_lr():
+    # the peak of d^−0.5·min(s^−0.5, s·W^−1.5) is at s = W, worth (d·W)^−0.5
+    lr, d, w = 0.002, 512, 4000
+    ours = schedules.from_rate("noam", lr, d_model=d, warmup_steps=w)
+    t = np.arange(10_000)
+    s = t + 1.0
+    closed = lr * math.sqrt(d * w) * d**-0.5 * np.minimum(s**-0.5, s * w**-1.5)
+    np.testing.assert_allclose(ours(t), closed, rtol=1e-13)
+    assert int(np.argmax(ours(t))) == w - 1
+    # the same bits as the factor written out (what links made before from_rate reproduce)
+    assert np.array_equal(ours(t), schedules.noam(d, w, lr * (d * w) ** 0.5)(t))
+
+
+def test_from_rate_sets_the_rate_parameter_itself():
+    assert [schedules.rate_param(n) for n in ("constant", "one_cycle", "noam")] == [
+        "lr", "max_lr", "factor"]  # fmt: skip
+    with pytest.raises(ValueError, match="max_lr"):
+        schedules.from_rate("one_cycle", 0.1, max_lr=0.2)
+    with pytest.raises(ValueError, match="unknown schedule"):
+        schedules.from_rate("warp", 0.1)
