@@ -1,34 +1,47 @@
-"""The critical-points page in Chromium: a click chooses a point, a preset resets, Play escapes."""
+"""The critical-points page in Chromium: every chart draws, a click chooses a point, the tracker's
+crash sequence stays whole, changes in a row all reach the link, a preset resets, Play escapes."""
 
 import pytest
-from helpers import screenshot, wait_idle
+from helpers import nudge, screenshot, view_state, wait_idle
 
 pytestmark = pytest.mark.browser
 
+# The map, the Taylor panels, the slice, the escape line (where the loss curves down somewhere),
+# the descent and its curves: wait for the five that every point has.
+CHARTS = 5
 PLOTS = "[...document.querySelectorAll('.js-plotly-plot')]"
 MAP = f"{PLOTS}.find(p => (p.layout.title?.text || '').includes('Critical points'))"
 DESCENT = f"{PLOTS}.find(p => p.layout.updatemenus && p.layout.updatemenus.length)"
 
 
-def chosen(page) -> list:
-    """The chosen-point ring on the map (its last trace)."""
-    return page.evaluate(f"() => {{ const d = {MAP}._fullData; const c = d[d.length - 1];"
-                         " return [c.x[0], c.y[0]]; }")  # fmt: skip
+def traced(page, plot: str, role: str, key: str = "role") -> list:
+    """x[0], y[0] of the trace with this ``meta`` role in a plot (the map or the descent)."""
+    return page.evaluate(
+        f"""() => {{ const t = {plot}._fullData.filter(t => t.meta && t.meta.{key} === '{role}');
+                    const last = t[t.length - 1]; return [last.x[0], last.y[0]]; }}"""
+    )
 
 
-def off_marker(page) -> list:
-    """The animated marker of the run started ε off the point (the last trace)."""
-    return page.evaluate(f"() => {{ const d = {DESCENT}._fullData; const m = d[d.length - 1];"
-                         " return [m.x[0], m.y[0]]; }")  # fmt: skip
+def choose(page, label: str, option: str, then: str) -> None:
+    """Pick ``option`` in the select box labelled ``label``, as a user would (open it, click),
+    and wait until the address bar holds ``then`` (a loaded machine starts the rerun late)."""
+    page.locator("[data-testid=stSelectbox]", has_text=label).first.click()
+    page.get_by_role("option", name=option).first.click()
+    page.wait_for_url(lambda address: then in address)
+    wait_idle(page, charts=CHARTS)
 
 
-def test_click_preset_and_play(app_url, page):
+def no_exception(page) -> bool:
+    return not page.locator("[data-testid=stException]").count()
+
+
+def test_every_chart_draws_and_a_click_chooses_a_point(app_url, page):
     page.goto(f"{app_url}/critical_points")
-    wait_idle(page, charts=5)  # the map, Taylor panels, slice, escape, descent
+    wait_idle(page, charts=CHARTS)
     assert page.get_by_text("Saddle point", exact=False).first.is_visible()
-    assert chosen(page) == [0, 0]
+    assert traced(page, MAP, "chosen") == [0, 0]
     assert page.evaluate(f"() => {MAP}.querySelectorAll('.imagelayer image').length") == 1
-    page.get_by_text("minimum ratio").first.wait_for()
+    assert page.evaluate(f"() => {PLOTS}.every(p => p.querySelectorAll('.trace').length > 0)")
     screenshot(page, "critical-points-default")
 
     # A click on the map (upper left, away from every critical point) chooses that point.
@@ -37,33 +50,84 @@ def test_click_preset_and_play(app_url, page):
         " return [r.x, r.y, r.width, r.height]; }"
     )
     page.mouse.click(box[0] + box[2] * 0.25, box[1] + box[3] * 0.125)  # about (−1, 1.5)
-    wait_idle(page)
-    x, y = chosen(page)
+    page.wait_for_url("**cp_x=**")
+    wait_idle(page, charts=CHARTS)
+    x, y = traced(page, MAP, "chosen")
     assert -1.2 < x < -0.8 and 1.3 < y < 1.7
-    assert "cp_x=" in page.url and "cp_y=" in page.url
+    assert f"cp_x={x:g}" in page.url and f"cp_y={y:g}" in page.url
     assert page.get_by_text("Not a critical point").first.is_visible()
+    listed = page.locator("input[aria-label='Critical point']").input_value()
+    assert listed == "— another point (clicked or typed)"  # the list follows the click
     screenshot(page, "critical-points-clicked")
 
-    # A preset brings back the saddle; Play moves the run started just off it.
+
+def test_the_trackers_sequence_of_surfaces_stays_whole(app_url, page):
+    """Styblinski–Tang, then Linear regression, then One RBF neuron once crashed the page with
+    StreamlitValueAboveMaxError from the step-length slider."""
+    page.goto(f"{app_url}/critical_points")
+    wait_idle(page, charts=CHARTS)
+    choose(page, "Surface", "Styblinski–Tang", "cp_surface=styblinski_tang")
+    choose(page, "Surface", "Linear regression", "cp_surface=regression")  # no saddle
+    choose(page, "Surface", "One RBF neuron", "cp_surface=rbf_neuron")
+    assert no_exception(page)
+    step = page.locator("input[aria-label='step length ‖u‖ along the escape direction']")
+    assert float(step.get_attribute("max")) == pytest.approx(1.1)
+    assert page.get_by_text("actual change L(θ′+u) − L(θ′)").first.is_visible()
+    assert "cp_surface=rbf_neuron" in page.url and "cp_step" not in page.url
+    screenshot(page, "critical-points-rbf")
+
+
+def test_changes_in_a_row_all_reach_the_link(app_url, page, browser):
+    """The sidebar, the list, the fragments' sliders and a typed coordinate, mixed: the address
+    bar holds every one, and a new browser opened on it shows the same controls and charts."""
+    page.goto(f"{app_url}/critical_points")
+    wait_idle(page, charts=CHARTS)
+    choose(page, "Surface", "Himmelblau", "cp_surface=himmelblau")  # a full rerun
+    choose(page, "Critical point", "9. maximum (−0.2708, −0.923)", "cp_x=")  # one more
+    nudge(page, "learning rate η", charts=CHARTS)  # a fragment
+    nudge(page, "steps", charts=CHARTS)  # the same fragment, right after
+    nudge(page, "direction of the slice (degrees from the first axis)", key="ArrowLeft")
+    nudge(page, "window: share of the domain on each side of the point", key="ArrowLeft")
+    page.wait_for_url(lambda address: "cp_zoom=0.24" in address)
+    for part in ("cp_surface=himmelblau", "cp_x=-0.27084459067", "cp_y=-0.92303855648",
+                 "cp_lr=0.07", "cp_steps=210", "cp_angle=130", "cp_zoom=0.24"):  # fmt: skip
+        assert part in page.url, (part, page.url)
+    assert page.get_by_text("Local maximum").first.is_visible()
+    screenshot(page, "critical-points-after-changes")
+
+    shared = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    shared.goto(page.url)
+    wait_idle(shared, charts=CHARTS)
+    assert view_state(shared) == view_state(page)
+    shared.context.close()
+
+
+def test_preset_link_resets_and_play_escapes(app_url, page):
+    page.goto(f"{app_url}/critical_points?cp_surface=himmelblau&cp_lr=0.2")
+    wait_idle(page, charts=CHARTS)
     page.get_by_role("link", name="Toy network: the saddle at the origin").click()
     page.wait_for_url("**preset=toy-network-the-saddle-at-the-origin**")
-    wait_idle(page, charts=5)
-    assert chosen(page) == [0, 0] and "cp_x=" not in page.url
+    wait_idle(page, charts=CHARTS)
+    assert "cp_lr" not in page.url and "cp_surface" not in page.url  # the toy: the default
+    assert page.get_by_text("and by 0.234 in truth").first.is_visible()
+    assert traced(page, MAP, "chosen") == [0, 0]
     page.locator(".js-plotly-plot").last.scroll_into_view_if_needed()
     page.locator(".updatemenu-button", has_text="Play").first.click()
     page.wait_for_timeout(300)
-    early = off_marker(page)
+    early = traced(page, DESCENT, "marker")  # the run started just off the saddle
     page.wait_for_timeout(2500)
-    later = off_marker(page)
+    later = traced(page, DESCENT, "marker")
     assert early != later
     assert page.evaluate(f"() => {DESCENT}.querySelectorAll('.imagelayer image').length") == 1
     screenshot(page, "critical-points-playing")
+    nudge(page, "direction of the slice (degrees from the first axis)", charts=CHARTS)
+    assert "preset=" not in page.url  # the view is no longer the preset's
+    assert not page.get_by_text("and by 0.234 in truth").count()
 
 
 def test_monkey_saddle_link(app_url, page):
-    page.goto(f"{app_url}/critical_points?cp_surface=Monkey+saddle+x%C2%B3+%E2%88%92+3xy%C2%B2")
-    wait_idle(page)
+    page.goto(f"{app_url}/critical_points?cp_surface=monkey_saddle")
+    wait_idle(page, charts=CHARTS)
     assert page.get_by_text("the second-order test is inconclusive").first.is_visible()
-    assert not page.locator('[data-testid="stException"]').count()
-    page.get_by_text("minimum ratio").first.wait_for()
+    assert no_exception(page)
     screenshot(page, "critical-points-monkey")
