@@ -51,16 +51,8 @@ class RunSpec(NamedTuple):
         """The optimizer, its learning rate turned into the chosen schedule (ValueError if the
         combination is refused, e.g. the lecture's momentum with Nesterov)."""
         lr: Any = self.lr
-        if self.schedule != "constant":
-            params: dict[str, Any] = dict(self.schedule_params)
-            if self.schedule == "noam":
-                # Scale the Transformer schedule so that its peak, at the end of warm-up, is η.
-                params["factor"] = self.lr * (params["d_model"] * params["warmup_steps"]) ** 0.5
-            elif self.schedule == "one_cycle":
-                params["max_lr"] = self.lr
-            else:
-                params["lr"] = self.lr
-            lr = schedules.make_schedule(self.schedule, **params)
+        if self.schedule != "constant":  # η is the schedule's base rate (noam's peak)
+            lr = schedules.from_rate(self.schedule, self.lr, **dict(self.schedule_params))
         return make_optimizer(self.optimizer, lr=lr, **dict(self.hyper))
 
 
