@@ -1,11 +1,11 @@
 """critical_points(surface): every critical point in the domain, classified by its Hessian.
 
-Method, all in unit coordinates (the domain mapped to [0, 1]², so tolerances mean the same on
-every surface):
+Method, with the solver in unit coordinates (the domain mapped to [0, 1]², so its tolerances mean
+the same on every surface):
 
 1. Multistart: Levenberg–Marquardt on ∇f = 0 (which also converges to saddles and maxima),
    vectorized over an n×n grid of starts, n = 24, 48, 96, 192, stopping as soon as a finer grid
-   finds nothing new (the cap on starts bounds the time for any user formula).
+   finds nothing new.
 2. Converged points inside the domain are merged and polished by minimum-norm Newton steps
    (pseudo-inverse of the Hessian), to about 1e-10 or better for nondegenerate points.
 3. Kind from the eigenvalues of the Hessian at the point, read by ``surfaces.hessian.classify``
@@ -60,7 +60,7 @@ from surfaces.hessian import (
 )
 
 GRIDS = (24, 48, 96, 192)
-CRITICAL_BUDGET = 5.0  # seconds of worker time for a user formula's search
+CRITICAL_BUDGET = 5.0  # seconds a user formula's search may take (wall clock)
 LM_ITERATIONS = 80
 POLISH_ITERATIONS = 6
 GRAD_TOL = 1e-8
@@ -370,7 +370,8 @@ def _sandboxed(surface: FormulaSurface, budget: float) -> CriticalPoints:
     try:
         outcome = sandbox.run(_search, surface, budget=budget)
     except sandbox.Busy:
-        return _partial(None, "could not start: the server is busy with other formulas")
+        note = "The search for critical points could not start: the server is busy; try again."
+        return CriticalPoints(complete=False, note=note)
     except sandbox.Crashed as crash:
         return _partial(crash.partial, "ran out of memory or time")
     except Exception as error:  # whatever a user's formula makes NumPy raise, the page goes on
@@ -382,7 +383,7 @@ def _sandboxed(surface: FormulaSurface, budget: float) -> CriticalPoints:
 
 def _partial(found: tuple[int, list[CriticalPoint]] | None, why: str) -> CriticalPoints:
     if found is None:
-        note = f"The search for critical points {why} before finishing its first grid of starts."
+        note = f"The search for critical points {why} before it found any."
         return CriticalPoints(complete=False, note=note)
     n, points = found
     note = (

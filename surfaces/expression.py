@@ -45,12 +45,12 @@ MAX_NESTING = 8  # functions and powers of x or y inside one another
 MAX_CONSTANT = 1e9  # a number as typed
 MAX_MAGNITUDE = 1e100  # any constant subexpression
 MAX_EXPONENT = 100  # a constant exponent
-MAX_TERMS = 20_000  # nodes in the expression trees of the Hessian's three entries
+MAX_TERMS = 20_000  # tree nodes of the value, gradient or Hessian (the Hessian's are the most)
 MAX_OPERATIONS = 2_000  # operations in the printed NumPy code of the value, gradient or Hessian
 CHUNK = 4096  # points per call of the printed code
 MIN_FINITE_FRACTION = 0.5
 CHECK_GRID = 41
-PARSE_BUDGET = 2.0  # seconds of worker time for one formula
+PARSE_BUDGET = 2.0  # seconds a formula's worker may take (wall clock)
 DEFAULT_DOMAIN: Domain = ((-3.0, 3.0), (-3.0, 3.0))
 
 
@@ -432,48 +432,14 @@ def _real(part: np.ndarray) -> np.ndarray:
 
 _NUMPY = {
     name: getattr(np, name)
-    for name in (
-        "sin",
-        "cos",
-        "tan",
-        "exp",
-        "log",
-        "sqrt",
-        "abs",
-        "sign",
-        "tanh",
-        "sinh",
-        "cosh",
-        "arctan",
-        "arcsin",
-        "arccos",
-        "pi",
-        "e",
-    )
-}
+    for name in ("sin", "cos", "tan", "exp", "log", "sqrt", "abs", "sign", "tanh", "sinh", "cosh",
+                 "arctan", "arcsin", "arccos", "pi", "e")
+}  # fmt: skip
 _CODE = (
-    ast.Module,
-    ast.FunctionDef,
-    ast.arguments,
-    ast.arg,
-    ast.Assign,
-    ast.Return,
-    ast.List,
-    ast.Name,
-    ast.Load,
-    ast.Store,
-    ast.Constant,
-    ast.BinOp,
-    ast.UnaryOp,
-    ast.Call,
-    ast.Add,
-    ast.Sub,
-    ast.Mult,
-    ast.Div,
-    ast.Pow,
-    ast.USub,
-    ast.UAdd,
-)
+    ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Assign, ast.Return, ast.List,
+    ast.Name, ast.Load, ast.Store, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Call, ast.Add,
+    ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd,
+)  # fmt: skip
 
 
 def _compile_numpy(code: str) -> Callable:
