@@ -49,12 +49,19 @@ if [ "${1:-}" = "--prepare" ]; then
   exit 0
 fi
 
-run=$(mktemp -d "${TMPDIR:-/tmp}/serve.XXXXXX")
+run=$(mktemp -d "${TMPDIR:-/tmp}/error-surface-lab-serve.XXXXXX")
 chmod 755 "$run"  # nginx's workers run as nobody when it is started as root
+# Children in process groups of their own: Ctrl-C reaches this script alone, which stops them in
+# order (else nginx would exit first and look like a crash).
+set -m
 pids=()
 stop() {
   trap - EXIT INT TERM
+  set +m  # no "Terminated" notice per job
   [ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2>/dev/null || true
+  # A replica whose script thread is stuck (a hostile formula) may never stop: 10 s, then KILL.
+  for _ in $(seq 20); do [ -n "$(jobs -rp)" ] || break; sleep 0.5; done
+  [ -z "$(jobs -rp)" ] || kill -KILL $(jobs -rp) 2>/dev/null || true
   wait || true
   rm -rf "$run"
 }
