@@ -4,10 +4,12 @@ import streamlit as st
 
 from i18n import _
 from ui import language, url
+from ui.cache import warm_sandbox
 from ui.catalogue import PAGES
 
 st.set_page_config(page_title="Error-surface lab", page_icon="⛰️", layout="wide")
 
+warm_sandbox()
 url.begin_run()
 language.choose()
 home = st.Page("views/home.py", title=_("Home"), icon="🏠", default=True)

@@ -10,6 +10,8 @@ import functools
 import hashlib
 import inspect
 import json
+import threading
+import time
 from collections.abc import Callable
 from typing import Any, ParamSpec
 
@@ -18,12 +20,14 @@ import plotly.io as pio
 import streamlit as st
 
 import i18n
+from i18n import _
 from optimizers import Trajectory, simulate_many
-from surfaces import Surface, critical_points, parse_expression
+from surfaces import CriticalPoints, Surface, critical_points, parse_expression, sandbox
 from ui.specs import RunSpec, SurfaceSpec
 from viz import background_image
 
 P = ParamSpec("P")
+PARTIAL_SECONDS = 60.0
 
 
 class FrozenFigure(go.Figure):
@@ -96,6 +100,46 @@ def run_simulations(
     )
 
 
-@st.cache_data(max_entries=64, show_spinner="Finding every critical point…")
-def cached_critical_points(surface: SurfaceSpec) -> list:
-    return critical_points(surface_from_spec(surface))
+class _CutShort(Exception):
+    """A search that ran out of time: its partial result, which must not be cached for good (a
+    busy server cuts searches short that a quiet one finishes)."""
+
+    def __init__(self, points: CriticalPoints) -> None:
+        self.points = points
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _complete_points(surface: SurfaceSpec) -> CriticalPoints:
+    points = critical_points(surface_from_spec(surface))
+    if not points.complete:
+        raise _CutShort(points)
+    return points
+
+
+@st.cache_resource(show_spinner=False)
+def _recent_partials() -> dict[SurfaceSpec, tuple[float, CriticalPoints]]:
+    return {}
+
+
+def cached_critical_points(surface: SurfaceSpec) -> CriticalPoints:
+    """Every critical point, computed once per surface; a search cut short by its time budget
+    is kept for a minute (a class opening one heavy formula shares it), then tried again."""
+    partials = _recent_partials()
+    kept = partials.get(surface)
+    if kept is not None and time.monotonic() - kept[0] < PARTIAL_SECONDS:
+        return kept[1]
+    try:
+        with st.spinner(_("Finding every critical point…")):
+            return _complete_points(surface)
+    except _CutShort as cut:
+        partials[surface] = (time.monotonic(), cut.points)
+        for old in list(partials)[:-64]:  # bounded, oldest first
+            partials.pop(old, None)
+        return cut.points
+
+
+@st.cache_resource(show_spinner=False)
+def warm_sandbox() -> None:
+    """Start the formula sandbox's worker server once per process, in the background, so the
+    first user to type a formula does not wait for it."""
+    threading.Thread(target=sandbox.warm_up, name="sandbox-warm-up", daemon=True).start()
