@@ -1,28 +1,91 @@
-"""The normalization page in Chromium: it draws, a preset changes it, Play animates."""
+"""The normalization page in Chromium: every chart draws, Play animates the raw and standardized
+panels together over steady backgrounds, a preset link tells its story, and changes in a row
+across the sidebar, the run's popover, the batch-norm controls and both fragments all reach the
+link, which a new browser opens to the same view."""
 
 import pytest
-from helpers import ROOT, screenshot, wait_idle
+from helpers import nudge, screenshot, view_state, wait_idle
+
+pytestmark = pytest.mark.browser
+
+CHARTS = 8
+PAIR = (
+    "[...document.querySelectorAll('.js-plotly-plot')]"
+    ".find(p => p.layout.images && p.layout.images.length === 2)"
+)
 
 
-@pytest.mark.browser
-def test_normalization_page_draws_changes_and_plays(app_url, page):
+def pair(page) -> dict:
+    """The raw and standardized panels: each run marker, the number of images drawn, the first
+    image's source length (it changes with the data)."""
+    return page.evaluate(
+        f"""() => {{ const p = {PAIR};
+            const at = axis => p._fullData.find(t => t.meta && t.meta.role === 'marker'
+                                                && (t.xaxis || 'x') === axis);
+            return {{raw: [at('x').x[0], at('x').y[0]], std: [at('x2').x[0], at('x2').y[0]],
+                     images: p.querySelectorAll('.imagelayer image').length,
+                     source: p.layout.images[0].source.length}}; }}"""
+    )
+
+
+def test_every_chart_draws_and_play_moves_both_panels(app_url, page):
     page.goto(f"{app_url}/normalization")
-    wait_idle(page)
-    charts = page.locator(".js-plotly-plot")
-    assert charts.count() >= 8
-    first = charts.first.locator("image").first.get_attribute("href")
-    screenshot(page, "normalization")
+    wait_idle(page, charts=CHARTS)
+    assert page.get_by_text("Normalization changes the landscape").first.is_visible()
+    assert page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')]"
+                         ".every(p => p.querySelectorAll('.trace').length > 0)")  # fmt: skip
+    assert page.get_by_text("κ = λmax/λmin, raw").first.is_visible()
+    end = pair(page)
+    assert end["images"] == 2
+    screenshot(page, "normalization-default")
+
+    page.locator(".updatemenu-button", has_text="Play").first.click()
+    page.wait_for_timeout(300)
+    early = pair(page)
+    page.wait_for_timeout(1200)
+    late = pair(page)
+    assert early["std"] != late["std"] and late["images"] == 2
+    assert page.locator("[data-testid=stException]").count() == 0
+
+
+def test_a_preset_link_tells_its_story(app_url, page):
+    page.goto(f"{app_url}/normalization?bn_gamma=2")
+    wait_idle(page, charts=CHARTS)
+    before = pair(page)["source"]
     page.get_by_role("link", name="Same scale, still stretched").click()
-    page.wait_for_url("**preset=same-scale**")
-    wait_idle(page)
-    assert charts.first.locator("image").first.get_attribute("href") != first
-    chart = charts.nth(1)
-    chart.scroll_into_view_if_needed()
-    marker = "el => el.data[el.data.length - 1].x[0]"  # the moving marker: the last trace
-    end = chart.evaluate(marker)
-    chart.get_by_text("▶ Play").click()
-    page.wait_for_timeout(400)
-    assert chart.evaluate(marker) != end  # the animation restarted from the start point
-    for index in (0, 1, 5):
-        charts.nth(index).screenshot(path=str(ROOT / "screenshots" / f"normalization_{index}.png"))
-    assert page.locator('[data-testid="stException"]').count() == 0
+    page.wait_for_url("**preset=same-scale-still-stretched**")
+    wait_idle(page, charts=CHARTS)
+    assert "bn_scale=1" in page.url and "bn_gamma" not in page.url  # nothing old leaks
+    assert page.get_by_text("the raw κ is still about 55").first.is_visible()
+    assert pair(page)["source"] != before  # the surfaces follow the data
+    screenshot(page, "normalization-same-scale")
+
+
+def test_changes_in_a_row_all_reach_the_link(app_url, page, browser):
+    page.goto(f"{app_url}/normalization")
+    wait_idle(page, charts=CHARTS)
+    nudge(page, "scale of x₂ (x₂ ~ U[s, 2s])", key="ArrowLeft", charts=CHARTS)  # sidebar
+    page.locator("[data-testid=stSelectbox]", has_text="Optimizer").first.click()
+    page.get_by_role("option", name="momentum", exact=True).click()
+    wait_idle(page, charts=CHARTS)
+    nudge(page, "momentum λ", key="ArrowLeft", charts=CHARTS)
+    page.get_by_role("button", name="more settings").click()  # the run's popover
+    nudge(page, "dampening τ", charts=CHARTS)
+    page.keyboard.press("Escape")
+    nudge(page, "batch size", charts=CHARTS)  # batch-norm section: a full rerun
+    nudge(page, "γ (scale)", charts=CHARTS)
+    nudge(page, "learning rate η", 1, charts=CHARTS)  # the scale-invariance fragment
+    nudge(page, "training steps (SGD on w, γ, β; batch size from above)", charts=CHARTS)
+    nudge(page, "β (shift)", key="ArrowLeft", charts=CHARTS)  # a full rerun after fragments
+    for part in ("bn_scale=50", "bn_run_opt=momentum", "bn_run_momentum=0.89",
+                 "bn_run_dampening=0.05", "bn_batch=32", "bn_gamma=1.1", "bn_sgd_lr=1",
+                 "bn_train_steps=210", "bn_beta=-0.1"):  # fmt: skip
+        assert part in page.url, (part, page.url)
+    assert page.locator("[data-testid=stException]").count() == 0
+    screenshot(page, "normalization-after-changes")
+
+    shared = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    shared.goto(page.url)
+    wait_idle(shared, charts=CHARTS)
+    assert view_state(shared) == view_state(page)
+    shared.context.close()

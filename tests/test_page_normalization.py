@@ -263,6 +263,7 @@ def test_preset_heavy_ball_momentum():
     assert number((kappa - 1) / (kappa + 1), 5) == "0.99999"
     measured = float(table.loc["measured rate", RAW])
     assert number(measured, 3) == "0.997" and table.loc["status", RAW] == "stable"
+    assert "not plain gradient descent" in caption(at, "**2/λmax**")  # η is above 2/λmax
     # Polyak's tuning for this κ: η = 4/(√λmin + √λmax)², momentum ((√κ − 1)/(√κ + 1))².
     low, high = np.sqrt(np.linalg.eigvalsh(curvatures()[0]))
     assert 4 / (low + high) ** 2 == pytest.approx(7e-5, rel=0.3)

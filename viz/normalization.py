@@ -33,6 +33,25 @@ def panels_layout(titles: Sequence[str], *, gap: float = 0.08) -> dict:
     return layout
 
 
+def thin_decades(figure: go.Figure, most: int = 5) -> go.Figure:
+    """Label each log y axis every k decades, so that at most ``most`` labels show.
+
+    ``viz.theme.log_axis`` labels every decade, which piles 20 labels onto a short panel when a
+    distance falls to rounding noise (10⁻¹⁶); a local stand-in until it can space them itself.
+    """
+    for axis in figure.select_yaxes():
+        if axis.type != "log" or axis.dtick != 1:  # under a decade: log_axis labels it itself
+            continue
+        name = axis.plotly_name.replace("axis", "")  # "yaxis2" -> "y2"
+        values = [np.asarray(t.y, dtype=float) for t in figure.data if (t.yaxis or "y") == name]
+        data = np.concatenate(values) if values else np.zeros(0)
+        positive = data[np.isfinite(data) & (data > 0)]
+        if positive.size:
+            span = np.log10(positive.max()) - np.log10(positive.min())
+            axis.dtick = max(1, int(np.ceil(span / most)))
+    return figure
+
+
 def add_gradient_arrows(
     fig: go.Figure, points: np.ndarray, vectors: np.ndarray, *, length: float
 ) -> go.Figure:

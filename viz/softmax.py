@@ -33,7 +33,9 @@ def softmax_figure(logits: Sequence[float], target: float, *, height: int = 300)
     data = [
         go.Bar(
             x=names, y=np.clip(y, -LOGIT_VIEW, LOGIT_VIEW), text=[tick_text(v, 4) for v in y],
-            textposition="auto", name=_("logit"), meta=dict(role="logits"),
+            # A short bar (a logit of 0) has no room inside: its value goes beside it.
+            textposition=["inside" if abs(v) > LOGIT_VIEW / 2 else "outside" for v in y],
+            name=_("logit"), meta=dict(role="logits"),
             hovertemplate="%{x}: y = %{text}<extra></extra>", **bars,
         ),
         go.Bar(
