@@ -64,16 +64,18 @@ def base_layout(
     return layout | extra
 
 
-def log_axis(values: np.ndarray | list | None = None) -> dict:
+def log_axis(values: np.ndarray | list | None = None, most: int = 5) -> dict:
     """A log axis labelled at whole decades only (10⁻⁴, 10⁻³, …) when the data span a decade or
-    more, so no minor labels ("2 5 10 2 5") crowd it; over a shorter span, at most three
-    significant digits (never 1.06055×10⁶)."""
+    more, so no minor labels ("2 5 10 2 5") crowd it, and every k decades so that at most
+    ``most`` labels show (a distance falling to 10⁻¹⁶ would pile 20 onto a short panel); over a
+    shorter span, at most three significant digits (never 1.06055×10⁶)."""
     axis: dict[str, Any] = dict(type="log", exponentformat="power")
     if values is not None:
         data = np.asarray(values, dtype=float)
         positive = data[np.isfinite(data) & (data > 0)]
-        if positive.size and math.log10(positive.max() / positive.min()) >= 1:
-            axis["dtick"] = 1
+        span = math.log10(positive.max() / positive.min()) if positive.size else 0.0
+        if span >= 1:
+            axis["dtick"] = max(1, math.ceil(span / most))
         else:
             axis["tickformat"] = ".3~g"
     return axis
