@@ -16,6 +16,7 @@ from optimizers.rules import Optimizer
 
 MAX_RUNS = 1_000
 WORK_BUDGET = 50_000_000  # runs × steps × parameters per call
+RUN_STEPS = 1_000_000  # runs × steps: each run's per-step coefficients are kept (8 floats a step)
 KEEP_BUDGET = 5_000_000  # floats kept: kept steps × runs × parameters (40 MB)
 
 
@@ -48,7 +49,7 @@ def train(
     ``grad_fn(θ) -> ∇L`` takes the θ of the runs still going, shape (n, P) with n ≤ runs, rows
     in run order (a stopped run drops out), read-only, and returns an array of the same shape.
     Different optimizers, hyperparameters and schedules may be mixed. Limits: MAX_RUNS runs,
-    MAX_STEPS steps, MAX_PARAMS parameters, WORK_BUDGET and KEEP_BUDGET.
+    MAX_STEPS steps, MAX_PARAMS parameters, WORK_BUDGET, RUN_STEPS and KEEP_BUDGET.
     """
     starts = np.array(starts, dtype=float)
     check(starts.ndim == 2, f"starts must have shape (runs, P), got {starts.shape}")
@@ -61,6 +62,7 @@ def train(
     check(bound is None or bound > 0, f"bound must be > 0 or None, got {bound}")
     batch = Runs(optimizers, starts, steps)
     check_work("train: work", WORK_BUDGET, runs=runs, steps=steps, parameters=params)
+    check_work("train: run-steps", RUN_STEPS, runs=runs, steps=steps)
     kept_steps = np.unique(np.r_[np.arange(0, steps + 1, keep_every), steps])
     check_work(
         "train: kept θ", KEEP_BUDGET, kept_steps=len(kept_steps), runs=runs, parameters=params

@@ -136,6 +136,7 @@ SGD = make_optimizer("sgd", lr=0.1)
         ({"optimizers": [SGD] * 1001, "starts": np.zeros((1001, 3))}, "runs"),
         ({"starts": np.zeros((1, 10_000)), "steps": 6_000}, "train: work"),
         ({"starts": np.zeros((1, 1_000)), "steps": 6_000}, "train: kept θ"),
+        ({"optimizers": [SGD] * 200, "starts": np.zeros((200, 1)), "steps": 6_000}, "run-steps"),
         ({"grad_fn": lambda th: th[:, :2]}, "grad_fn gave shape"),
     ],
 )
