@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nets.model import CHUNK, Network, check_work
+from nets.model import CHUNK, MAX_WORK, Network, check_work
 
 MAX_SLICE_POINTS = 512 * 512  # loss evaluations per call of Slice.f or Slice.grad
 MAX_ETAS = 1_000
@@ -42,20 +42,30 @@ class Slice:
         x, y = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
         return self.origin + x[..., None] * self.directions[0] + y[..., None] * self.directions[1]
 
+    @property
+    def max_points(self) -> int:
+        """The most points one call of ``f`` may ask for (``grad`` a third of them):
+        MAX_SLICE_POINTS, or fewer where the network's size would exceed MAX_WORK. A background
+        image of resolution r needs r² of them."""
+        return int(
+            min(MAX_SLICE_POINTS, MAX_WORK // (self.network.n_samples * self.network.n_params))
+        )
+
     def f(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """L at (x, y), shape broadcast(x, y)."""
-        return self._map(self.network.loss, x, y)
+        return self._map(self.network.loss, x, y, cost=1)
 
     def grad(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """(∂f/∂x, ∂f/∂y) = (∇L·d₁, ∇L·d₂), shape (..., 2)."""
-        return self._map(lambda theta: self.network.grad(theta) @ self.directions.T, x, y)
+        return self._map(lambda t: self.network.grad(t) @ self.directions.T, x, y, cost=3)
 
-    def _map(self, fn, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """fn over the plane's θs at the points (x, y), CHUNK θs at a time (bounded memory)."""
+    def _map(self, fn, x: np.ndarray, y: np.ndarray, cost: int) -> np.ndarray:
+        """fn over the plane's θs at the points (x, y), CHUNK θs at a time (bounded memory);
+        ``cost`` loss evaluations a point, for the work limit."""
         x, y = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
         if x.size > MAX_SLICE_POINTS:
             raise ValueError(f"at most {MAX_SLICE_POINTS} points per call, got {x.size}")
-        check_work(self.network, x.size)
+        check_work(self.network, cost * x.size)
         xs, ys = x.ravel(), y.ravel()
         parts = [fn(self.thetas(xs[i : i + CHUNK], ys[i : i + CHUNK]))
                  for i in range(0, max(xs.size, 1), CHUNK)]  # fmt: skip

@@ -134,6 +134,15 @@ def test_smoothness_equals_a_direct_computation(theta):
     assert tiny == pytest.approx(np.linalg.norm(NETWORK.hessian(theta) @ unit), rel=1e-4)
 
 
+def test_a_large_network_allows_fewer_slice_points_and_refuses_more(theta):
+    assert nets.random_plane(NETWORK, theta).max_points == nets.MAX_SLICE_POINTS
+    big = nets.mlp((1, 64, 5, 1), n_samples=nets.MAX_SAMPLES)
+    piece = nets.random_plane(big, big.init(0))
+    assert 0 < piece.max_points < nets.MAX_SLICE_POINTS
+    with pytest.raises(ValueError, match="limit"):
+        piece.f(np.zeros(piece.max_points + 1), 0.0)
+
+
 @pytest.mark.parametrize(
     "call",
     [
