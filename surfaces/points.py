@@ -35,12 +35,15 @@ def spans(surface: Surface) -> tuple[float, float]:
 
 
 def floors(surface: Surface) -> Floors:
-    """Noise floors from the typical gradient and curvature over the domain (a typical loss
-    change is a typical gradient times the domain's width)."""
-    scale = scales(surface)
+    """Noise floors from the typical gradient g and curvature c over a domain of width w.
+
+    A typical loss change is g·w; a typical gradient is g, or c·w where that is larger: the
+    gradient at a point whose coordinates were rounded to ``NOISE``·w is off by about that.
+    """
+    scale, width = scales(surface), max(spans(surface))
     return Floors(
-        loss=NOISE * scale.gradient * max(spans(surface)),
-        gradient=NOISE * scale.gradient,
+        loss=NOISE * scale.gradient * width,
+        gradient=NOISE * max(scale.gradient, scale.curvature * width),
         curvature=NOISE * scale.curvature,
     )
 

@@ -347,7 +347,16 @@ def story_valley(at) -> None:
 def story_maximum(at) -> None:
     assert verdicts(at) == ["**Local maximum**"]
     assert (shown(eigen(at)["λ"]) < 0).all() and metrics(at)["minimum ratio"] == "0"
-    assert "L = 181.6" in text(at)  # 181.6165 to 4 digits
+    assert "L = 181.6165" in text(at) and "(−0.270845, −0.923039)" in titled_point(at)
+    assert r"g = \begin{pmatrix}0 \\ 0\end{pmatrix}" in text(at)
+
+
+def titled_point(at) -> str:
+    """The chosen point's row of the table of every critical point, as shown: "(x, y)"."""
+    table = at.dataframe[1].value
+    x, y = at.number_input(key="cp_x").value, at.number_input(key="cp_y").value
+    row = table[(shown(table["x"]) == round(x, 6)) & (shown(table["y"]) == round(y, 6))]
+    return f"({row['x'].iloc[0]}, {row['y'].iloc[0]})"
 
 
 def story_camel(at) -> None:

@@ -68,7 +68,7 @@ PRESETS = {
     N_("Himmelblau: the one maximum"): Preset(
         N_("Himmelblau's only maximum, (−0.270845, −0.923039) with L = 181.6165: both "
            "eigenvalues negative, every direction leads down (minimum ratio 0)."),
-        {"cp_surface": "himmelblau", "cp_x": -0.270845, "cp_y": -0.923039},
+        {"cp_surface": "himmelblau", "cp_x": -0.27084459067, "cp_y": -0.92303855648},
     ),
     N_("Six-hump camel: a saddle between minima"): Preset(
         N_("The origin is a saddle between the two global minima ±(0.089842, −0.712656), "
@@ -414,11 +414,11 @@ def curvature(here: Here) -> None:
     """L, g and H at the point, the eigen-decomposition and the minimum ratio."""
     model, low = here.model, here.floors
     st.latex(
-        rf"L = {latex_number(model.value, zero_below=low.loss)},\quad "
+        rf"L = {latex_number(model.value, 7, zero_below=low.loss)},\quad "
         rf"g = {latex_matrix(model.gradient[:, None], zero_below=low.gradient)}"
     )
     st.latex(rf"H = {latex_matrix(model.hessian, zero_below=low.curvature)}")
-    labels = here.surface.axis_labels
+    labels = [label.split(" (")[0] for label in here.surface.axis_labels]  # "w₁ (centre)": w₁
     signs = ["0" if flat else "+" if value > 0 else "-"
              for value, flat in zip(model.eigenvalues, here.zero, strict=True)]  # fmt: skip
     vectors = model.eigenvectors
