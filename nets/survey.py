@@ -34,10 +34,11 @@ class Survey(NamedTuple):
     ``eigenvalues`` are the Hessian's at ``thetas``, ascending; ``minimum_ratios`` and
     ``zero_tols`` as ``minimum_ratio`` gives them; ``critical`` is ``grad_norms ≤ grad_tol``
     (absolute): only those points are critical points, the others stalled short of one. Where
-    the loss itself tends to 0 far out (cross-entropy on data the network separates), ‖∇L‖ falls
-    below the tolerance with it, on the way to infinity: read ``losses`` beside it. ``trained_*`` are
-    loss and ‖∇L‖ where training left each run. A run whose training diverged or met an
-    undefined gradient (``diverged_at``: that step, else None) is NaN throughout.
+    the loss itself tends to 0 far out (cross-entropy on data the network separates), ‖∇L‖
+    falls below the tolerance with it, on the way to infinity: read ``losses`` beside it.
+    ``trained_*`` are loss and ‖∇L‖ where training left each run. A run whose training
+    diverged or met an undefined gradient (``diverged_at``: that step, else None) is NaN
+    throughout.
     """
 
     thetas: np.ndarray
