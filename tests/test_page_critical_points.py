@@ -271,6 +271,17 @@ def test_the_list_follows_the_point_however_it_is_chosen():
     assert set(link(at)) == {"cp_surface", "cp_x", "cp_y"}  # the list is not in the link
 
 
+def test_a_point_typed_to_six_digits_is_critical_and_says_why():
+    """Himmelblau's maximum as LECTURE.md gives it, (−0.270845, −0.923039): ‖g‖ ≈ 2e−5 is not 0,
+    but below 10⁻⁶ of the surface's typical gradient, so the point is the listed maximum."""
+    at = run_page(PAGE, {"cp_surface": "himmelblau", "cp_x": "-0.270845", "cp_y": "-0.923039"})
+    norm = np.linalg.norm(get_surface("himmelblau").grad(-0.270845, -0.923039))
+    pick = at.selectbox(key="cp_pick")
+    assert verdicts(at) == ["**Local maximum**"] and "maximum" in pick.options[pick.index]
+    caption = f"‖g‖ = {norm:.4g} counts as 0: below 1×10⁻⁶".replace("e-05", "×10⁻⁵")
+    assert caption in text(at)
+
+
 def test_ackleys_list_is_short_and_every_point_stays_reachable():
     at = run_page(PAGE, {"cp_surface": "ackley"})
     assert not at.exception and not at.warning

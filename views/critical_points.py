@@ -16,7 +16,14 @@ from i18n import N_, _
 from optimizers import Trajectory
 from surfaces import CriticalPoint, Surface
 from surfaces.base import Point
-from surfaces.hessian import Scales, classify, minimum_ratio, scales, zero_eigenvalues
+from surfaces.hessian import (
+    ZERO_TOL,
+    Scales,
+    classify,
+    minimum_ratio,
+    scales,
+    zero_eigenvalues,
+)
 from surfaces.points import Floors, floors, home_point, nearest, place, snap, spans, which
 from surfaces.taylor import (
     TaylorModel,
@@ -405,8 +412,9 @@ def verdict(here: Here) -> None:
     st.markdown(_(VALLEY_VERDICTS[kind] if valley else VERDICTS[kind]))
     if gradient > here.floors.gradient:
         st.caption(
-            _("‖g‖ = {norm} counts as 0: below 10⁻⁶ of this surface's typical gradient norm "
-              "({typical}).").format(norm=number(gradient), typical=number(here.scale.gradient))
+            _("‖g‖ = {norm} counts as 0: below {tolerance} of this surface's typical gradient "
+              "norm ({typical}).").format(norm=number(gradient), tolerance=number(ZERO_TOL),
+                                          typical=number(here.scale.gradient))
         )  # fmt: skip
 
 
