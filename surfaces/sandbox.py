@@ -16,14 +16,16 @@ a slot (not counted in their budget), then get ``Busy``.
 
 The forkserver starts on the first job, which then waits for the preload (a second or two, not
 counted in its budget); call ``warm_up()`` when the app starts to pay that before anyone waits.
-As in any program that uses multiprocessing, a script that calls into this must keep its own
-work under ``if __name__ == "__main__":``, since every worker runs the script's top level again.
+
+Children never run a main script: multiprocessing would re-run whatever ``sys.modules
+["__main__"]`` is when a child starts, and inside Streamlit that is the app's script (Streamlit
+runs every page as ``__main__``), so the forkserver would draw the app without a runtime. A job is
+a module-level function of ``surfaces``, importable as it is, so each child starts from the
+preload alone (``_without_main``).
 """
 
 from __future__ import annotations
 
-import ast
-import functools
 import math
 import multiprocessing
 import os
@@ -31,10 +33,14 @@ import resource
 import sys
 import threading
 import time
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
-PRELOAD = ["surfaces"]  # SymPy, NumPy, SciPy and this package, imported once by the forkserver
+# SymPy, NumPy, SciPy and this package, imported once by the forkserver; ``surfaces.preload``
+# last, which freezes that heap so that workers do not pay for garbage-collecting it.
+PRELOAD = ["surfaces", "surfaces.preload"]
 MAX_WORKERS = max(2, os.cpu_count() or 1)
 QUEUE_LIMIT = 10.0
 MEMORY_HEADROOM = 256 * 2**20  # a formula's worker needs ~20 MiB; a class shares the server
@@ -42,6 +48,7 @@ CPU_GRACE = 1.0
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 _SLOTS = threading.BoundedSemaphore(MAX_WORKERS)
+_MAIN = threading.Lock()
 
 
 class SandboxError(RuntimeError):
@@ -74,28 +81,21 @@ def warm_up() -> None:
     """Start the forkserver (and its preload) now rather than on the first job."""
     from multiprocessing import forkserver
 
-    _CONTEXT.set_forkserver_preload(_preload())
-    forkserver.ensure_running()
+    _CONTEXT.set_forkserver_preload(PRELOAD)
+    with _without_main():
+        forkserver.ensure_running()
 
 
-@functools.cache
-def _preload() -> list[str]:
-    """What the forkserver imports before it forks a worker: PRELOAD, what the main script
-    imports at its top level, and last ``surfaces.preload`` (which freezes that heap).
-
-    Multiprocessing runs the main script again in every worker (Python 3.11's forkserver never
-    preloads it, whatever its list says). With the script's imports loaded that costs nothing;
-    under the ``streamlit`` console script it would import Streamlit anew for every job.
-    """
-    path = getattr(sys.modules["__main__"], "__file__", None)
-    try:
-        with open(path or "", "rb") as script:
-            body = ast.parse(script.read()).body
-    except (OSError, SyntaxError, ValueError):
-        body = []
-    names = [a.name for node in body if isinstance(node, ast.Import) for a in node.names]
-    names += [node.module for node in body if isinstance(node, ast.ImportFrom) and node.module]
-    return [*PRELOAD, *(name for name in names if name in sys.modules), "surfaces.preload"]
+@contextmanager
+def _without_main() -> Iterator[None]:
+    """While a child process starts, no main script for it to run again (module docstring)."""
+    with _MAIN:
+        saved = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = saved
 
 
 def run(job: Callable[..., Any], *args: Any, budget: float) -> Outcome:
@@ -117,8 +117,9 @@ def _supervise(job: Callable[..., Any], args: tuple, budget: float) -> Outcome:
     worker = _CONTEXT.Process(target=_work, args=(sender, job, args, cpu), daemon=True)
     partial = None
     try:
-        _CONTEXT.set_forkserver_preload(_preload())  # read only when the forkserver starts
-        worker.start()  # returns once the child exists; the budget starts now
+        _CONTEXT.set_forkserver_preload(PRELOAD)  # read only when the forkserver starts
+        with _without_main():
+            worker.start()  # returns once the child exists; the budget starts now
         sender.close()
         deadline = time.monotonic() + budget
         while receiver.poll(max(0.0, deadline - time.monotonic())):
