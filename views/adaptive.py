@@ -85,13 +85,14 @@ SUMMARY = (
 )  # fmt: skip
 
 PRESETS = {
-    N_("Adagrad bursts (lecture's σ)"): Preset(
+    N_("Adagrad bursts (lecture σ)"): Preset(
         N_("Adagrad with the lecture's σ (the root of the mean of past g²) walks down the valley "
            "and comes within 1 % of the optimum. There w's σ, a mean over a long stretch of tiny "
-           "gradients, keeps shrinking until the effective step η/σ for w crosses the dashed "
-           "stability line, and the run is thrown sideways, about a third of the domain away, "
-           "again and again (the table counts the bursts). PyTorch's Adagrad at the same η, in "
-           "section 3, never bursts: its σ, a sum, only grows, and it never even gets near."),
+           "gradients, shrinks, the effective step η/σ for w rises above the dashed stability "
+           "line, and the run is thrown sideways, about a third of the domain away; σ grows back, "
+           "the step falls below the line, and it all happens again (the table counts the "
+           "bursts). PyTorch's Adagrad at the same η, in section 3, never bursts: its σ, a sum, "
+           "only grows, and it never even gets near."),
         {"ad_steps": 5000, "ad_adagrad_lr": 1.0, "ad_adagrad_conv": "lecture",
          "ad_rmsprop_on": False, "ad_adam_on": False},
     ),
@@ -104,7 +105,7 @@ PRESETS = {
          "ad_rmsprop_on": False, "ad_adam_on": False, "ad_sched": "exponential_decay",
          "ad_sched_gamma": 0.9995, "ad_compare": True},
     ),
-    N_("PyTorch's Adagrad never bursts"): Preset(
+    N_("PyTorch Adagrad never bursts"): Preset(
         N_("PyTorch's σ is the root of the sum of every past g², which only grows, so the "
            "effective steps η/σ only shrink. With a large η = 10 its Adagrad comes within 1 % of "
            "the optimum in about 3000 steps and stays there, and its loss falls at every step."),
@@ -177,23 +178,21 @@ def gradient_descent(start: tuple[float, float], steps: int) -> None:
           "gradient stays large. Smaller, it crawls along the flat valley floor.")
         .format(limit=number(2 / high, 4))
     )  # fmt: skip
+    left, right = st.columns([3, 2])
     rates = []
-    for column, (label, key, default) in zip(
-        st.columns(2),
-        ((_("large η"), "ad_gd_hi", 1.14e-5), (_("small η"), "ad_gd_lo", 1e-6)),
-        strict=True,
-    ):
-        with column:
+    with right:  # beside the view, so that the first screen holds both sliders and their runs
+        for label, key, default in ((_("large η"), "ad_gd_hi", 1.143e-5),
+                                    (_("small η"), "ad_gd_lo", 1e-6)):  # fmt: skip
             rate = log_slider(label, key, low=1e-7, high=1e-4, default=default)
             st.caption(
-                _(r"Each step multiplies the offset across the valley by $1 - \eta\lambda_{{\max}}$"
-                  r" = {across} and along it by $1 - \eta\lambda_{{\min}}$ = {along}.")
+                _(r"Per step, the offset across the valley × {across} "
+                  r"($1 - \eta\lambda_{{\max}}$)  " "\n"
+                  r"and along it × {along} ($1 - \eta\lambda_{{\min}}$)")
                 .format(across=number(1 - rate * high, 4), along=number(1 - rate * low, 7))
             )  # fmt: skip
             rates.append(rate)
     parts = views(tuple(RunSpec("sgd", float(rate)) for rate in rates), start, steps,
                   ("curves",), language())  # fmt: skip
-    left, right = st.columns([3, 2])
     chart(parts["contour"], where=left)
     chart(parts["curves"], where=right)
 
@@ -308,7 +307,7 @@ def conventions(start: tuple[float, float], steps: int, rates: dict[str, float])
           "is 1/√(1−α) times larger. Same η as in section 2, constant.")
     )  # fmt: skip
     with st.columns(3)[0]:
-        alpha = stepped(_("RMSProp's α"), "ad_alpha", ALPHAS, 0.99)
+        alpha = stepped(_("RMSProp α"), "ad_alpha", ALPHAS, 0.99)
     specs = tuple(
         RunSpec(name, rates[name], (("convention", convention), *extra))
         for name, extra in (("adagrad", ()), ("rmsprop", (("alpha", alpha),)))
@@ -395,7 +394,7 @@ def _parts() -> dict[str, Callable[[list], Any]]:
     limits = 2 / np.diag(curvature())
     labels = surface.axis_labels
     return {
-        "curves": lambda runs: curves_figure(runs, floor),
+        "curves": lambda runs: curves_figure(runs, floor, height=330),
         "lr_curves": lambda runs: curves_figure(runs, floor, lr=True),
         "sigma": lambda runs: sigma_figure(runs, labels, limits),
         "first_steps": lambda runs: first_steps_figure(runs, labels),
