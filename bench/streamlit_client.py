@@ -315,11 +315,14 @@ class Processes:
         self.roots = roots
 
     def pids(self) -> list[int]:
+        """The tree's live processes (a zombie has ended; it waits only to be reaped)."""
         parents: dict[int, int] = {}
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
                 with contextlib.suppress(OSError):
-                    parents[int(entry.name)] = int(_stat(int(entry.name))[1])
+                    state, parent = _stat(int(entry.name))[:2]
+                    if state != "Z":
+                        parents[int(entry.name)] = int(parent)
         tree = [pid for pid in self.roots if pid in parents]
         for pid in tree:  # grows while it is walked: children of children
             tree += [child for child, parent in parents.items() if parent == pid]

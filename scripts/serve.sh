@@ -33,8 +33,12 @@ fi
 # 10 MB of bundles of each first visit on the fly would cost nginx more CPU than the page costs.
 precompress() {
   local dest=$1 version source
-  read -r version source < <("$python" -c 'import importlib.metadata as m, importlib.util as u, pathlib
-print(m.version("streamlit"), pathlib.Path(u.find_spec("streamlit").origin).parent / "static/static")')
+  read -r version source < <("$python" - <<'PY'
+import importlib.metadata, importlib.util, pathlib
+spec = importlib.util.find_spec("streamlit")  # found, not imported (that takes a second)
+print(importlib.metadata.version("streamlit"), pathlib.Path(spec.origin).parent / "static/static")
+PY
+)
   [ "$(cat "$dest/.version" 2>/dev/null)" = "$version" ] && return
   rm -rf "$dest" && mkdir -p "$(dirname "$dest")"
   cp -r "$source" "$dest"
@@ -51,17 +55,21 @@ fi
 
 run=$(mktemp -d "${TMPDIR:-/tmp}/error-surface-lab-serve.XXXXXX")
 chmod 755 "$run"  # nginx's workers run as nobody when it is started as root
-# Children in process groups of their own: Ctrl-C reaches this script alone, which stops them in
-# order (else nginx would exit first and look like a crash).
+# Each child leads a process group of its own (set -m): Ctrl-C reaches this script alone, which
+# stops them in order (else nginx would exit first and look like a crash), and stopping a group
+# stops what a replica started too (its formula sandbox's workers).
 set -m
-pids=()
+signal_groups() {
+  local group
+  for group in $(jobs -p); do kill "-$1" -- "-$group" 2>/dev/null || true; done
+}
 stop() {
   trap - EXIT INT TERM
   set +m  # no "Terminated" notice per job
-  [ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2>/dev/null || true
+  signal_groups TERM
   # A replica whose script thread is stuck (a hostile formula) may never stop: 10 s, then KILL.
   for _ in $(seq 20); do [ -n "$(jobs -rp)" ] || break; sleep 0.5; done
-  [ -z "$(jobs -rp)" ] || kill -KILL $(jobs -rp) 2>/dev/null || true
+  signal_groups KILL
   wait || true
   rm -rf "$run"
 }
@@ -74,30 +82,32 @@ precompress "$static"
 upstream="" routes=""
 for i in $(seq 1 "$replicas"); do
   replica="127.0.0.1:$((port + i))"
-  # No file watcher: a replica serves the code it started with (and saves the watcher's work).
+  # No file watcher: it scans every loaded module for each new session, ~0.2 s of CPU per page
+  # load (bench/bench_load.py); a replica serves the code it started with.
   "$python" -m streamlit run app.py --server.address 127.0.0.1 --server.port $((port + i)) \
     --server.fileWatcherType none &
-  pids+=($!)
   upstream+="    server $replica;"$'\n'
   routes+="    $replica $replica;"$'\n'
 done
-printf 'upstream streamlit {\n%s}\nmap $cookie_st_replica $replica {\n    default streamlit;\n%s}\n' \
-  "$upstream" "$routes" >"$run/replicas.conf"
+{
+  printf 'upstream streamlit {\n%s}\n' "$upstream"
+  printf 'map $cookie_st_replica $replica {\n    default streamlit;\n%s}\n' "$routes"
+} >"$run/replicas.conf"
 sed -e "s|@LISTEN@|$address:$port|" -e "s|@STATIC@|$static|" deploy/nginx.conf >"$run/nginx.conf"
 mkdir -p "$run/tmp"
 
 # nginx starts once every replica is healthy, so its first answer is never a 502.
+probe='import sys, urllib.request as u
+u.build_opener(u.ProxyHandler({})).open(sys.argv[1], timeout=2)'
 for i in $(seq 1 "$replicas"); do
-  health="http://127.0.0.1:$((port + i))/_stcore/health"  # 503 until ready; never via a proxy
-  until "$python" -c "import urllib.request as u; u.build_opener(u.ProxyHandler({})).open('$health', timeout=2)" \
-    2>/dev/null; do
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || exit 1; done
+  # 503 until the replica is ready; asked directly, never through a proxy
+  until "$python" -c "$probe" "http://127.0.0.1:$((port + i))/_stcore/health" 2>/dev/null; do
+    [ "$(jobs -rp | wc -l)" -eq "$replicas" ] || exit 1  # a replica has exited
     sleep 0.5
   done
 done
 nginx -p "$run" -c nginx.conf -e stderr -g 'daemon off;' &
-pids+=($!)
-echo "Serving on http://$address:$port with $replicas replicas (ports $((port + 1))-$((port + replicas)))"
+echo "Serving on $address:$port with $replicas replicas (ports $((port + 1))-$((port + replicas)))"
 
 wait -n
 echo "serve.sh: a server process exited; stopping the others" >&2
