@@ -46,13 +46,16 @@ def decode_arrays(node):
     return node
 
 
-def link(at) -> dict[str, str]:
-    """The page's URL query after a run, one value per key (AppTest's own form differs between
-    Streamlit versions: strings in some, lists in others)."""
-    def last(value):
-        return last(value[-1]) if isinstance(value, list) else value
+def link(at) -> dict[str, str | list[str]]:
+    """The page's URL query after a run: a string per key, a list where the key repeats
+    (AppTest keeps query values as strings or lists, nested or not, depending on the Streamlit
+    version)."""
 
-    return {key: last(value) for key, value in dict(at.query_params).items()}
+    def flat(value) -> list[str]:
+        return [v for item in value for v in flat(item)] if isinstance(value, list) else [value]
+
+    values = {key: flat(value) for key, value in dict(at.query_params).items()}
+    return {key: items[0] if len(items) == 1 else items for key, items in values.items()}
 
 
 def traces(figure: dict, role: str) -> list[dict]:

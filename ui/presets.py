@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from i18n import _
 from ui import url
 from ui.specs import url_query
 
@@ -49,7 +50,7 @@ def preset_links(presets: Presets) -> None:
         style = "preset-link chosen" if slug(name) == chosen else "preset-link"
         links.append(
             f'<a class="{style}" href="{html.escape(preset_href(name, preset))}" target="_self" '
-            f'title="{html.escape(preset.note)}">{html.escape(name)}</a>'
+            f'title="{html.escape(_(preset.note))}">{html.escape(_(name))}</a>'
         )
     st.markdown(
         "<style>a.preset-link{display:block;padding:.45rem .8rem;margin:0 0 .5rem;"
