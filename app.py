@@ -1,5 +1,11 @@
 """Error-surface lab: why neural-network training fails, and what fixes it."""
 
+import os
+
+# One BLAS thread per process, set before NumPy loads: many users share the server's cores, and
+# on a busy 2-core machine OpenBLAS's own threads made a 75×75 eigenvalue problem 20–50× slower.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import streamlit as st
 
 from i18n import _

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+
+# One BLAS thread, as in app.py: set before anything loads NumPy (the browser tests' server
+# inherits it).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import socket
 import subprocess
 import sys
