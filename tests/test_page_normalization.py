@@ -194,6 +194,16 @@ def test_url_restores_the_view():
     assert link(shared) == link(by_hand) == query
 
 
+def test_small_batches_draw_a_spread_of_curves_with_the_chosen_one():
+    at = run_page(PAGE, {"bn_batch": "2", "bn_batch_index": "78"})
+    directions = titled(at, "Loss by direction of w (the surface is constant along rays)")
+    drawn = [t["meta"]["run"] for t in traces(directions, "batch")]
+    assert 77 in drawn and drawn[0] == 0 and drawn[-1] == 127 and len(drawn) <= 33
+    chosen = next(t for t in traces(directions, "batch") if t["meta"]["run"] == 77)
+    assert chosen["showlegend"] and chosen["name"] == "batch 78"
+    assert f"({len(drawn)} of the epoch's 128 are drawn)" in caption(at, "Every grey curve")
+
+
 def test_a_batch_number_beyond_the_epoch_is_clamped():
     at = run_page(PAGE, {"bn_batch_index": "12"})
     at.select_slider(key="bn_batch").set_value(128).run()  # two batches per epoch now

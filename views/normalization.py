@@ -60,6 +60,7 @@ N_BN = 256
 BATCH_SIZES = (2, 4, 8, 16, 32, 64, 128, 256)
 EVAL_SIZES = (1, 2, 4, 8, 16, 32, 64, 128)
 ANGLES = np.linspace(-np.pi, np.pi, 361)
+MAX_CURVES = 32  # batches drawn in the loss-by-direction chart
 SHOWN_W = np.array([1.0, 0.0])  # the weights whose z the histograms show
 BN_STARTS = (0.5, 1.5)  # ‖w‖ of the two runs of the scale-invariance section
 BN_DIRECTION = np.radians(150.0)
@@ -348,10 +349,18 @@ def batch_dependence(seed: int) -> Batch:
     one, two = st.columns([3, 2])
     with one:
         chart(directions_view(batch))
-        st.caption(
-            _("Every grey curve is another batch of {size}: the surface, and its best direction, "
-              "move from batch to batch; larger batches agree more closely.").format(size=size)
-        )  # fmt: skip
+        drawn = len(shown_batches(batch))
+        note = _(
+            "Every grey curve is another batch of {size}: the surface, and its best "
+            "direction, move from batch to batch; larger batches agree more closely."
+        )
+        if drawn < count:
+            note = _(
+                "Every grey curve is another batch of {size} ({drawn} of the epoch's "
+                "{count} are drawn): the surface, and its best direction, move from batch "
+                "to batch; larger batches agree more closely."
+            )
+        st.caption(note.format(size=size, drawn=drawn, count=count))  # fmt: skip
     with two:
         chart(histograms_view(batch))
         st.caption(
@@ -361,11 +370,21 @@ def batch_dependence(seed: int) -> Batch:
     return batch
 
 
+def shown_batches(batch: Batch) -> np.ndarray:
+    """The batches whose curves are drawn: evenly spread over the epoch, the chosen one among
+    them (128 curves of a batch of 2 would only be a grey smear, and a megabyte)."""
+    count = N_BN // batch.size
+    spread = np.rint(np.linspace(0, count - 1, min(count, MAX_CURVES))).astype(int)
+    return np.union1d(spread, [batch.index])
+
+
 @frozen_figure
 def directions_view(batch: Batch) -> go.Figure:
-    epoch = batches(N_BN, batch.size, batch.seed)
+    shown = shown_batches(batch)
+    epoch = batches(N_BN, batch.size, batch.seed)[shown]
     per_batch, whole = losses_by_direction(batch.data, epoch, batch.gamma, batch.beta, ANGLES)
-    return angle_loss_figure(ANGLES, per_batch, whole, highlight=batch.index)
+    return angle_loss_figure(ANGLES, list(zip(shown, per_batch, strict=True)), whole,
+                             highlight=batch.index)  # fmt: skip
 
 
 @frozen_figure

@@ -79,37 +79,41 @@ def add_gradient_arrows(
 
 def angle_loss_figure(
     angles: np.ndarray,
-    per_batch: np.ndarray,
+    curves: Sequence[tuple[int, np.ndarray]],
     whole: np.ndarray,
     *,
     highlight: int,
     height: int = 360,
 ) -> go.Figure:
-    """Loss along the unit circle of weights: one grey curve per batch, the chosen one in colour
-    with its best direction starred, the whole training set dashed."""
+    """Loss along the unit circle of weights, over evenly spaced ``angles``: one grey curve per
+    batch given as (batch index, losses), batch ``highlight`` in colour with its best direction
+    starred, the whole training set dashed. The angles travel as a start and a step, not as an
+    array per curve (a third of the bytes)."""
     degrees = np.degrees(angles)
+    along = dict(x0=float(degrees[0]), dx=float(degrees[1] - degrees[0]), mode="lines")
     data = []
-    for index, loss in enumerate(per_batch):
+    for index, loss in curves:
+        index = int(index)
         chosen = index == highlight
         data.append(
             go.Scatter(
-                x=degrees, y=loss, mode="lines", showlegend=chosen,
+                y=np.asarray(loss, dtype=np.float32), showlegend=chosen,
                 name=_("batch {n}").format(n=index + 1), meta=dict(role="batch", run=index),
                 line=dict(color=run_color(0) if chosen else BATCH_GREY, width=3 if chosen else 1),
+                **along,
             )
         )  # fmt: skip
-    best = int(np.argmin(per_batch[highlight]))
+        if chosen:
+            best = int(np.argmin(loss))
+            star = go.Scatter(
+                x=[degrees[best]], y=[loss[best]], mode="markers", name=_("its best direction"),
+                meta=dict(role="best"), marker=dict(symbol="star", size=13, color=run_color(0)),
+            )  # fmt: skip
+    data.append(star)
     data.append(
         go.Scatter(
-            x=[degrees[best]], y=[per_batch[highlight][best]], mode="markers",
-            name=_("its best direction"), meta=dict(role="best"),
-            marker=dict(symbol="star", size=13, color=run_color(0)),
-        )
-    )  # fmt: skip
-    data.append(
-        go.Scatter(
-            x=degrees, y=whole, mode="lines", name=_("whole training set"), meta=dict(role="whole"),
-            line=dict(color=run_color(1), width=2, dash="dash"),
+            y=np.asarray(whole, dtype=np.float32), name=_("whole training set"),
+            meta=dict(role="whole"), line=dict(color=run_color(1), width=2, dash="dash"), **along,
         )
     )  # fmt: skip
     layout = base_layout(
