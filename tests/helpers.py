@@ -123,11 +123,16 @@ def trace_xy(tab, role: str, run: int = 0, chart: int = 0) -> list[list[float]]:
     )
 
 
-def nudge(tab, label: str, nth: int = 0, key: str = "ArrowRight", charts: int = 1) -> None:
-    """Move the nth slider labelled ``label`` one notch with the keyboard, as a user would."""
+def nudge(
+    tab, label: str, nth: int = 0, key: str = "ArrowRight", charts: int = 1, expect: str = ""
+) -> None:
+    """Move the nth slider labelled ``label`` one notch with the keyboard, as a user would; with
+    ``expect``, wait until the address bar holds it (a busy machine may start the rerun late)."""
     slider = tab.locator(f"input[aria-label='{label}']").nth(nth)
     slider.focus()
     tab.keyboard.press(key)
+    if expect:
+        tab.wait_for_url(f"**{expect}**")
     wait_idle(tab, charts=charts)
 
 

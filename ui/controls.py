@@ -22,6 +22,7 @@ from ui.cache import formula_surface
 from ui.specs import CUSTOM, RunSpec, SurfaceSpec, nice_values, url_value
 
 DEFAULT_FORMULA = "x**2 - y**2 + 0.1*x**4"
+FALLBACK = "quadratic"  # shown when not even the last good formula can be read (a busy server)
 MAX_FORMULA = 500
 
 
@@ -258,9 +259,15 @@ def _formula_surface(key: str) -> tuple[Surface, SurfaceSpec]:
     try:
         surface = formula_surface(formula)
     except ExpressionError as error:
+        try:  # the last formula that worked (it can time out too, on a busy server)
+            surface = formula_surface(last_good)
+        except ExpressionError:
+            st.error(_("{error}. Showing the quadratic bowl meanwhile.").format(error=error),
+                     icon="✏️")  # fmt: skip
+            return get_surface(FALLBACK), SurfaceSpec(FALLBACK)
         st.error(_("{error}. Still showing: `{formula}`").format(error=error, formula=last_good),
                  icon="✏️")  # fmt: skip
-        formula, surface = last_good, formula_surface(last_good)
+        formula = last_good
     st.session_state[f"_{key}_last_good"] = formula
     return surface, SurfaceSpec(CUSTOM, (), formula)
 

@@ -278,11 +278,21 @@ def _pick_grid(surface: SurfaceLike, scale, colorscale: str, right: float = 1.0)
     )  # fmt: skip
 
 
-def _log_color_ticks(scale) -> np.ndarray:
-    """Round loss values spread evenly in colour on a log1p scale, distinct once rounded."""
-    values = scale.value_at(np.linspace(0, 1, 6))
-    rounded = [float(f"{v:.2g}") for v in values]
-    return np.array(sorted(set(rounded)))
+def _log_color_ticks(scale, gap: float = 0.14) -> np.ndarray:
+    """The lowest loss, then round values (a digit times a power of ten, either sign, and 0)
+    spread over the colour bar of a log1p scale: each at least ``gap`` of the bar above the last
+    one kept."""
+    low, high = scale.low, scale.high
+    top = max(abs(low), abs(high), 1e-300)
+    powers = 10.0 ** np.arange(np.floor(np.log10(top)) - 12, np.ceil(np.log10(top)) + 1)
+    magnitudes = np.outer(powers, np.arange(1.0, 10.0)).ravel()
+    candidates = np.unique(np.concatenate([-magnitudes, [0.0], magnitudes]))
+    candidates = candidates[(candidates >= low) & (candidates <= high)]
+    kept = [low]  # the lowest loss itself marks the bottom of the bar
+    for value, fraction in zip(candidates, scale(candidates), strict=True):
+        if not kept or fraction - scale(np.array([kept[-1]]))[0] >= gap:
+            kept.append(float(value))
+    return np.array(kept)
 
 
 def _play_buttons() -> dict:
