@@ -122,15 +122,17 @@ class Runs:
             while first < self.steps and len(alive):
                 n = min(_block_steps(len(alive), params), self.steps - first)
                 k = _expand(self.coefficients, self.column[alive], params, np.s_[first : first + n])
-                history = []  # per step: ∇L, θ after it (and σ, m with details)
+                points = np.empty((n, len(alive), params))
+                grads = np.empty_like(points)
+                sigmas = np.ones_like(points) if details else None
+                momenta = np.empty_like(points) if details else None
                 for i in range(n):
-                    g = grad_at(p, first + i)
+                    g = grads[i] = grad_at(p, first + i)
                     p, state, sigma = advance(p, g, state, k, i, consts, on)
-                    history.append((g, p, sigma, state.momentum) if details else (g, p))
-                grads, points, *more = map(np.array, zip(*history, strict=True))
-                sigmas, momenta = more if details else (None, None)
-                if details and not on.sigma:
-                    sigmas = np.ones_like(points)
+                    points[i] = p
+                    if details:
+                        sigmas[i] = sigma
+                        momenta[i] = state.momentum
                 undefined = ~np.all(np.isfinite(grads), axis=-1)
                 bad = undefined | ~np.all(np.abs(points - centre) <= bound, axis=-1)
                 stopped = bad.any(axis=0)
