@@ -21,9 +21,19 @@ PAGES: tuple[PageEntry, ...] = (
            "the view."),
     ),
     PageEntry(
+        "views/sweeps.py", N_("Sweeps: whole ranges"), "📈",
+        N_("Every learning rate at once, each optimizer at its best; basins of attraction: where "
+           "every start ends."),
+    ),
+    PageEntry(
         "views/critical_points.py", N_("1 · Critical points"), "⛰️",
         N_("Local minimum or saddle point? The Hessian's eigenvalues decide, and show the way "
            "out."),
+    ),
+    PageEntry(
+        "views/networks.py", N_("1b · Real networks"), "🕸️",
+        N_("Beyond 2-D: where trained networks stop, their Hessian spectrum and minimum ratio, "
+           "and the loss on planes through them."),
     ),
     PageEntry(
         "views/batch_momentum.py", N_("2 · Batch size and momentum"), "🎱",

@@ -1,0 +1,360 @@
+"""The real-networks page through AppTest: its numbers against the core's survey read again with
+NumPy (eigenvalues of the exact Hessian, the minimum-ratio rule written out), controls, links,
+limits as messages, and every preset's note held to what the page computes."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from helpers import ROOT, figures, link, open_preset, run_page
+
+import nets
+from nets import report
+from ui.catalogue import PAGES
+from views.networks import PRESETS
+
+PAGE = "views/networks.py"
+SMALL = {"nw_runs": "4", "nw_steps": "300", "nw_refine": "10"}  # quick to survey
+
+
+def by_role(at, role: str) -> dict:
+    """The page's figure holding a trace with this ``meta.role``."""
+    return next(f for f in figures(at) if any((t.get("meta") or {}).get("role") == role
+                                              for t in f["data"]))  # fmt: skip
+
+
+def traces(figure: dict, role: str) -> list[dict]:
+    return [t for t in figure["data"] if (t.get("meta") or {}).get("role") == role]
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def text(at) -> str:
+    kinds = ("markdown", "info", "caption", "error", "header")
+    return "\n".join(e.value for kind in kinds for e in at.get(kind))
+
+
+def shown(value: str) -> float:
+    return float(value.replace("−", "-").replace("×10", "e").translate(
+        str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")))  # fmt: skip
+
+
+def scatter(at) -> dict[int, tuple[float, float, str]]:
+    """run index -> (minimum ratio, loss, "critical" or "stalled"), from the survey figure."""
+    figure = by_role(at, "stalled")
+    points = {}
+    for role in ("critical", "stalled"):
+        for t in traces(figure, role):
+            for x, y, data in zip(t["x"], t["y"], t["customdata"], strict=True):
+                points[data[0]] = (x, y, role)
+    return points
+
+
+def reference(widths=(1, 4, 4, 1), runs=20, seed=0, steps=2000, refine=100, **kw):
+    """The survey the page should show, computed by the core, its ratios re-read with NumPy."""
+    network = nets.mlp(widths, **kw)
+    found = nets.survey(network, runs, seed=seed, steps=steps, refine_steps=refine, lr=0.01)
+    ratios = []
+    for theta in found.thetas:
+        lam = np.linalg.eigvalsh(network.hessian(theta))
+        ratios.append(np.mean(lam > nets.ZERO_TOL * np.abs(lam).max()))
+    return network, found, np.array(ratios)
+
+
+@pytest.fixture(scope="module")
+def default():
+    return run_page(PAGE, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def expected():
+    return reference()
+
+
+def test_default_survey_is_the_cores_read_with_numpy(default, expected):
+    at = default
+    assert not at.exception and not at.warning and not at.error
+    _network, found, ratios = expected
+    points = scatter(at)
+    assert sorted(points) == list(range(20))
+    for run, (x, y, role) in points.items():
+        assert x == pytest.approx(ratios[run], abs=1e-12)
+        assert y == pytest.approx(found.losses[run], rel=1e-9)
+        assert role == ("critical" if found.grad_norms[run] <= nets.GRAD_TOL else "stalled")
+    cards = metrics(at)
+    assert shown(cards["median minimum ratio"]) == pytest.approx(np.median(ratios), abs=0.005)
+    critical = int(np.sum(found.grad_norms <= 1e-8))
+    assert cards["runs at ‖∇L‖ ≤ 1×10⁻⁸"] == f"{critical} of 20"
+    assert cards["local minima (ratio 1)"] == f"{int(np.sum(ratios == 1))} of 20"
+    band = np.sum((ratios >= 0.5) & (ratios <= 0.6))
+    assert f"{band} of 20 within the lecture's 0.5–0.6" in text(at)
+    assert "|λ| ≤ 1×10⁻⁷·max|λ|" in text(at)
+    for bad in ("None", "nan", "e-0", "e-1"):
+        assert bad not in text(at) + str(cards), bad
+
+
+def test_default_spectrum_and_readout_are_run_ones_hessian(default, expected):
+    network, found, _ratios = expected
+    lam = np.linalg.eigvalsh(network.hessian(found.thetas[0]))
+    tol = nets.ZERO_TOL * np.abs(lam).max()
+    spectrum = by_role(default, "negative")
+    counts = {
+        role: sum(traces(spectrum, role)[0]["y"]) for role in ("negative", "zero", "positive")
+    }
+    assert counts == {"negative": np.sum(lam < -tol), "zero": np.sum(np.abs(lam) <= tol),
+                      "positive": np.sum(lam > tol)}  # fmt: skip
+    assert sum(counts.values()) == network.n_params == 33
+    assert spectrum["layout"]["title"]["text"] == "Hessian eigenvalues of run 1 (33 parameters)"
+    cards = metrics(default)
+    assert shown(cards["λmin"]) == pytest.approx(lam[0], rel=5e-3)
+    assert shown(cards["λmax"]) == pytest.approx(lam[-1], rel=5e-3)
+    assert shown(cards["κ of the positive part"]) == pytest.approx(
+        lam[-1] / lam[lam > tol].min(), rel=5e-3)  # fmt: skip
+    assert shown(cards["‖∇L‖"]) == pytest.approx(
+        np.linalg.norm(network.grad(found.thetas[0])), rel=5e-3)  # fmt: skip
+    picked = traces(by_role(default, "picked"), "picked")[0]
+    assert picked["y"] == [pytest.approx(found.losses[0], rel=1e-9)]
+
+
+def test_default_plane_is_the_hessian_window_through_the_point(default, expected):
+    network, found, _ratios = expected
+    plane = by_role(default, "pick")
+    assert plane["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
+    assert plane["layout"]["xaxis"]["title"]["text"] == "along u(λmin): the escape direction"
+    marker = traces(plane, "marker")[0]
+    assert (marker["x"], marker["y"]) == ([0.0], [0.0])
+    escape = report.escape_plane(network, found.thetas[0])
+    assert plane["layout"]["xaxis"]["range"] == pytest.approx(list(escape.slice.domain[0]))
+    grid = traces(plane, "pick")[0]  # hovering reads the network's loss on the plane
+    q = np.linalg.eigh(network.hessian(found.thetas[0]))[1]
+    for k in (0, 312, 624):
+        x, y = grid["x"][k], grid["y"][k]
+        thetas = [
+            found.thetas[0] + x * s * q[:, 0] + y * r * q[:, -1] for s in (-1, 1) for r in (-1, 1)
+        ]  # an eigenvector's sign is arbitrary
+        assert min(abs(network.loss(t) / grid["customdata"][k] - 1) for t in thetas) < 1e-6
+    assert "Critical points of a slice are not the network's" in text(default)
+
+
+def test_the_path_plane_holds_the_paths_principal_components():
+    at = run_page(PAGE, SMALL | {"nw_plane": "path", "nw_run": "2"})
+    assert not at.exception and not at.warning
+    network = nets.mlp((1, 4, 4, 1))
+    found = nets.survey(network, 4, steps=300, refine_steps=10, lr=0.01)
+    path = report.training_path(network, 1, runs=4, seed=0, steps=300, optimizer="adam", lr=0.01)
+    thetas = np.vstack([path.thetas, found.thetas[1]])
+    offsets = thetas - thetas[-1]
+    sigma = np.linalg.svd(offsets - offsets.mean(axis=0), compute_uv=False)
+    share = sigma[:2] ** 2 / np.sum(sigma**2)
+    plane = by_role(at, "path")
+    assert (
+        plane["layout"]["xaxis"]["title"]["text"] == f"PC1 ({100 * share[0]:.3g} % of the variance)"
+    )
+    drawn = traces(plane, "path")[0]
+    assert len(drawn["x"]) == len(thetas)
+    assert (drawn["x"][-1], drawn["y"][-1]) == pytest.approx((0.0, 0.0), abs=1e-12)  # the point
+    assert f"they hold {100 * share.sum():.3g} % of the path's variance" in text(at)
+    steps = plane["layout"]["sliders"][0]["steps"]
+    assert steps[-1]["label"] == "refined" and steps[0]["label"] == "0"
+
+
+def test_the_tolerance_relabels_points_and_the_run_follows_the_selector():
+    at = run_page(PAGE, SMALL)
+    before = scatter(at)
+    at.select_slider(key="nw_tol").set_value(1e-3).run()
+    at.number_input(key="nw_run").set_value(3).run()
+    after = scatter(at)
+    assert {run: (x, y) for run, (x, y, _) in after.items()} == {
+        run: (x, y) for run, (x, y, _) in before.items()}  # fmt: skip
+    network = nets.mlp((1, 4, 4, 1))
+    found = nets.survey(network, 4, steps=300, refine_steps=10, lr=0.01)
+    for run, (_x, _y, role) in after.items():
+        assert role == ("critical" if found.grad_norms[run] <= 1e-3 else "stalled")
+    assert metrics(at)["runs at ‖∇L‖ ≤ 0.001"] == f"{np.sum(found.grad_norms <= 1e-3)} of 4"
+    picked = traces(by_role(at, "picked"), "picked")[0]
+    assert picked["y"] == [pytest.approx(found.losses[2], rel=1e-9)]
+    assert "Run 3 up close" in text(at)
+    assert link(at) == SMALL | {"nw_tol": "0.001", "nw_run": "3"}
+
+
+def test_url_restores_the_view_exactly():
+    query = SMALL | {"nw_act": "sigmoid", "nw_width": "3", "nw_run": "2", "nw_plane": "random",
+                     "nwo_opt": "rmsprop", "nwo_lr": "0.003", "nw_seed": "5"}  # fmt: skip
+    shared = run_page(PAGE, query)
+    assert not shared.exception and not shared.warning
+
+    by_hand = run_page(PAGE, SMALL)
+    by_hand.segmented_control(key="nw_act").set_value("sigmoid").run()
+    by_hand.slider(key="nw_width").set_value(3).run()
+    by_hand.selectbox(key="nwo_opt").set_value("rmsprop").run()
+    by_hand.select_slider(key="nwo_lr").set_value(0.003).run()
+    by_hand.number_input(key="nw_seed").set_value(5).run()
+    by_hand.number_input(key="nw_run").set_value(2).run()
+    by_hand.segmented_control(key="nw_plane").set_value("random").run()
+    assert not by_hand.exception and not by_hand.warning
+    assert figures(shared) == figures(by_hand)
+    assert link(by_hand) == link(shared) == query
+
+
+def test_changes_in_a_row_all_reach_the_link():
+    at = run_page(PAGE, SMALL)
+    at.slider(key="nw_steps").set_value(400).run()
+    at.segmented_control(key="nw_depth").set_value(1).run()
+    at.number_input(key="nw_run").set_value(4).run()
+    at.select_slider(key="nw_tol").set_value(1e-6).run()
+    at.segmented_control(key="nw_plane").set_value("random").run()
+    at.slider(key="nw_refine").set_value(20).run()
+    assert not at.exception and not at.warning
+    assert link(at) == {"nw_runs": "4", "nw_steps": "400", "nw_depth": "1", "nw_run": "4",
+                        "nw_tol": "1e-06", "nw_plane": "random", "nw_refine": "20"}  # fmt: skip
+    shared = run_page(PAGE, link(at))
+    assert figures(shared) == figures(at)
+    at.slider(key="nw_refine").set_value(100).run()  # back to the default: out of the link
+    assert "nw_refine" not in link(at)
+
+
+def test_fewer_runs_keep_the_chosen_run_in_range():
+    at = run_page(PAGE, SMALL | {"nw_run": "4"})
+    at.slider(key="nw_runs").set_value(2).run()
+    assert not at.exception and at.number_input(key="nw_run").value == 2
+    assert "Run 2 up close" in text(at)
+
+
+@pytest.mark.parametrize(
+    "query, ignored",
+    [
+        ({"nw_width": "banana"}, "nw_width=banana"),
+        ({"nw_runs": "1000"}, "nw_runs=1000"),
+        ({"nw_task": "mnist"}, "nw_task=mnist"),
+        ({"nw_tol": "0.5", "junk": "<b>"}, "junk=<b>"),
+    ],
+)
+def test_bad_link_values_load_defaults_with_one_warning(query, ignored, default):
+    at = run_page(PAGE, query)
+    assert not at.exception and not at.error
+    assert len(at.warning) == 1 and ignored in at.warning[0].value
+    assert scatter(at) == scatter(default)  # the default view, whole
+    assert link(at) == {}  # the bad values do not travel with a shared link
+
+
+@pytest.mark.parametrize(
+    "query, reason",
+    [
+        ({"nw_depth": "3", "nw_width": "16"}, "593 parameters; at most 500 are allowed"),
+        ({"nw_width": "16", "nw_runs": "100", "nw_steps": "5000", "nw_refine": "500"},
+         "the limit is 2e+10"),
+    ],
+)  # fmt: skip
+def test_limits_are_messages_not_exceptions(query, reason):
+    at = run_page(PAGE, query)
+    assert not at.exception and not at.warning
+    assert len(at.error) == 1 and "refused" in at.error[0].value and reason in at.error[0].value
+    assert not at.get("plotly_chart") and at.expander  # the share box stays
+    assert link(at) == query
+
+
+def test_diverged_runs_are_said_and_left_out():
+    at = run_page(PAGE, SMALL | {"nwo_opt": "sgd", "nwo_lr": "10"})
+    assert not at.exception and not at.error
+    assert "4 of 4 runs diverged and are not drawn" in text(at)
+    assert "Run 1 diverged at step" in text(at)
+    assert metrics(at)["median minimum ratio"] == "—"
+    assert scatter(at) == {}
+
+
+def test_every_preset_has_a_story():
+    assert set(STORIES) == set(PRESETS)
+
+
+def story_homework(at) -> None:
+    cards = metrics(at)
+    assert 0.5 <= shown(cards["median minimum ratio"]) <= 0.6
+    assert cards["local minima (ratio 1)"] == "0 of 20"
+    assert cards["runs with no λ < 0"] == "0 of 20"  # every point keeps eigenvalues below zero
+    assert cards["runs at ‖∇L‖ ≤ 1×10⁻⁸"] == "0 of 20"
+    assert shown(cards["‖H∇L‖ / (λmax‖∇L‖)"]) < 0.1  # what is left lies along flat directions
+
+
+def story_refinement(at) -> None:
+    cards = metrics(at)
+    assert cards["runs at ‖∇L‖ ≤ 1×10⁻⁸"] == "0 of 20"
+    assert all(role == "stalled" for _x, _y, role in scatter(at).values())
+    found = re.search(r"median ‖∇L‖ from (\S+) \(where training left it\) to (\S+)\.", text(at))
+    before, after = shown(found[1]), shown(found[2])
+    assert before / 10 < after < before  # lower, by less than a factor of ten
+
+
+def story_relu(at) -> None:
+    cards = metrics(at)
+    critical = int(cards["runs at ‖∇L‖ ≤ 1×10⁻⁸"].split()[0])
+    assert critical > 10
+    assert (
+        shown(cards["median minimum ratio"]) < 0.3 and cards["local minima (ratio 1)"] == "0 of 20"
+    )
+    assert scatter(at)[1][2] == "critical"  # run 2 is one of them
+    counts = {t["meta"]["role"]: t["meta"]["count"] for t in by_role(at, "zero")["data"]}
+    assert counts["zero"] > sum(counts.values()) / 2  # most of its eigenvalues are zero
+    # A unit whose input is negative on every sample (checked with NumPy on the run's point).
+    network = nets.mlp((1, 5, 5, 1), activation="relu")
+    theta = nets.survey(network, 20, lr=0.01).thetas[1]
+    h, dead, start = network.inputs, 0, 0
+    for n_in, n_out in ((1, 5), (5, 5)):
+        w = theta[start : start + n_in * n_out].reshape(n_out, n_in)
+        b = theta[start + n_in * n_out : start + n_in * n_out + n_out]
+        start += n_in * n_out + n_out
+        z = h @ w.T + b
+        dead += int(np.sum(np.all(z <= 0, axis=0)))
+        h = np.maximum(z, 0)
+    assert dead >= 1
+
+
+def story_spirals(at) -> None:
+    cards = metrics(at)
+    assert cards["runs at ‖∇L‖ ≤ 1×10⁻⁸"] == "20 of 20"
+    losses = [y for _x, y, _role in scatter(at).values()]
+    assert 1e-9 < np.median(losses) < 1e-7  # "about 10⁻⁸"
+    ratios = [x for x, _y, _role in scatter(at).values()]
+    assert min(ratios) > 0.6 and cards["local minima (ratio 1)"] == "0 of 20"
+
+
+STORIES = {
+    "The homework's figure": story_homework,
+    "More refinement does not reach zero": story_refinement,
+    "ReLU: flat, degenerate stops": story_relu,
+    "Spirals: a vanishing loss passes the test": story_spirals,
+}
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_presets_tell_their_story(name):
+    at = open_preset(PAGE, PRESETS, name)  # links and their settings: tests/test_presets.py
+    assert not at.exception and not at.warning and not at.error
+    assert name in at.info[0].value
+    STORIES[name](at)
+
+
+def test_preset_note_goes_when_its_view_is_changed():
+    at = open_preset(PAGE, PRESETS, "The homework's figure")
+    at.select_slider(key="nw_tol").set_value(1e-6).run()
+    assert "preset" not in link(at)
+    assert not any("The homework's figure" in i.value for i in at.info)
+
+
+OTHERS = ["views.home", *(e.path.removesuffix(".py").replace("/", ".") for e in PAGES
+                          if e.path != PAGE)]  # fmt: skip
+
+
+def test_only_this_page_pays_for_jax():
+    """Importing every other page leaves jax unimported (nets imports it on first use)."""
+    modules = "; ".join(f"import {name}" for name in OTHERS)
+    code = f"{modules}; import sys; assert 'jax' not in sys.modules, 'jax imported'"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    mine = "import views.networks, sys; assert 'jax' not in sys.modules"  # importing draws nothing
+    assert subprocess.run([sys.executable, "-c", mine], cwd=ROOT).returncode == 0
