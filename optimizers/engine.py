@@ -5,9 +5,11 @@ together through ``rules.advance``, the code every ``Optimizer.update`` runs.
 each) and ``train`` (networks, θ every few steps) are its clients: each reads the ``Block``s that
 ``Runs.blocks`` yields and keeps what it needs.
 
-- Parameters are ``(runs, P)``. Per-step coefficients are stacked to ``(steps, runs, 1)`` and
-  constants to ``(runs, 1)``, broadcasting over the P parameters; runs that share one optimizer
-  object share one column, so a grid of 3,600 starts costs one optimizer's coefficients.
+- Parameters are ``(runs, P)``. Per-step coefficients are computed once per distinct optimizer
+  object, over every step, and stacked to ``(steps, optimizers, 1)`` (constants to
+  ``(optimizers, 1)``); each block copies out its rows for the running runs, repeated over the
+  P parameters. Runs sharing one optimizer share one column: a grid of 3,600 starts costs one
+  optimizer's coefficients.
 - A run stops at the first step whose gradient is not finite (``undefined_at``: the index of the
   point where it was evaluated, the last one kept) or whose new point is outside the bound
   (``diverged_at``: the index of that first bad point; the point before it is the last one
@@ -52,6 +54,7 @@ def check(ok: bool, message: str) -> None:
 
 
 def check_steps(steps: int) -> None:
+    """steps must be an integer in [0, MAX_STEPS]."""
     check(
         isinstance(steps, int | np.integer) and 0 <= steps <= MAX_STEPS,
         f"steps must be an integer between 0 and {MAX_STEPS}, got {steps}",
@@ -74,8 +77,8 @@ class Runs:
 
     Coefficients and constants are stacked once per distinct optimizer object (``column`` maps
     each run to its own); ``has_momentum`` says per run whether its optimizer has a momentum
-    buffer to report. ``diverged_at`` and ``undefined_at`` (int or None
-    per run) are filled in as ``blocks`` runs.
+    buffer to report. ``diverged_at`` and ``undefined_at`` (int or None per run) are filled in
+    as ``blocks`` runs.
     """
 
     def __init__(self, optimizers: Sequence[Optimizer], starts: np.ndarray, steps: int) -> None:
@@ -159,7 +162,9 @@ def _expand(stacked: Any, columns: np.ndarray, params: int, steps: Any = ()) -> 
     (cheap to broadcast, like a number)."""
     if stacked[0].shape[-2] == 1:
         return type(stacked)(*(a[steps] for a in stacked))
-    return type(stacked)(*(np.repeat(a[steps][..., columns, :], params, axis=-1) for a in stacked))
+    return type(stacked)(
+        *(np.repeat(np.take(a[steps], columns, axis=-2), params, axis=-1) for a in stacked)
+    )
 
 
 def _block_steps(runs: int, params: int) -> int:
