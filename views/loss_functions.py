@@ -153,9 +153,8 @@ def surfaces_view(setup: Setup) -> go.Figure:
               background=surface_background(spec, setup.log_color))
         for spec, (_key, title), run in zip(setup.specs, LOSSES, runs, strict=True)
     ]  # fmt: skip
-    figure = panels_figure(panels, log_color=setup.log_color, height=480,
-                           step_label=step_readout(runs), gap=GAP)  # fmt: skip
-    return figure.update_xaxes(title_standoff=0)  # clear of the Play button under the left panel
+    return panels_figure(panels, log_color=setup.log_color, height=480,
+                         step_label=step_readout(runs), gap=GAP)  # fmt: skip
 
 
 def gradient_norms(run: Trajectory) -> np.ndarray:

@@ -151,7 +151,10 @@ def panels_figure(
         labels = panel.surface.axis_labels
         axes = dict(showgrid=False, zeroline=False)
         layout[f"xaxis{suffix}"] = axes | dict(
-            range=[x0, x1], title=labels[0], domain=[left, left + width], anchor=f"y{suffix}"
+            range=[x0, x1],
+            title=dict(text=labels[0], standoff=0),
+            domain=[left, left + width],
+            anchor=f"y{suffix}",  # the title close to its ticks, clear of the Play button below
         )
         layout[f"yaxis{suffix}"] = axes | dict(range=[y0, y1], title=labels[1], anchor=f"x{suffix}")
         if panel.title:
