@@ -337,16 +337,16 @@ class Processes:
                 ticks += int(fields[11]) + int(fields[12])
         return ticks / os.sysconf("SC_CLK_TCK")
 
-    def rss(self) -> dict[str, int]:
-        """Resident memory in bytes per process, keyed ``"<pid> <command>"``."""
+    def memory(self, kind: str = "Rss") -> dict[str, int]:
+        """Memory in bytes per process, keyed ``"<pid> <command>"``: resident (``"Rss"``), or
+        held by that process alone (``"Private"``: clean and dirty), from smaps_rollup."""
         sizes = {}
         for pid in self.pids():
             with contextlib.suppress(OSError):
-                status = Path(f"/proc/{pid}/status").read_text()
-                match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+                rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
                 name = Path(f"/proc/{pid}/comm").read_text().strip()
-                if match:
-                    sizes[f"{pid} {name}"] = int(match[1]) * 1024
+                kbs = re.findall(rf"^{kind}\w*:\s+(\d+) kB", rollup, re.M)
+                sizes[f"{pid} {name}"] = 1024 * sum(map(int, kbs))
         return sizes
 
 
