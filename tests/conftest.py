@@ -100,3 +100,12 @@ def page(browser):
 
 
 os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """A run under tests/make_references.py writes the reference values it computed."""
+    import reference
+
+    if reference.REGENERATE:
+        for path in reference.write_computed():
+            print(f"wrote {path.relative_to(ROOT)}")
