@@ -86,7 +86,12 @@ class Kernels(NamedTuple):
     batch_stats: Callable  # (θs, x, y) -> (m, means and biased variances of every BN layer)
 
 
-@functools.lru_cache(maxsize=64)
+# Each architecture's compiled functions hold 20–90 MB of XLA code: a hosted app keeps the few
+# in use (Streamlit Community Cloud's smallest tier has 690 MB for everything).
+MAX_COMPILED = 6
+
+
+@functools.lru_cache(maxsize=MAX_COMPILED)
 def kernels(arch: Arch, n_samples: int) -> Kernels:
     loss = loss_fn(arch)
     grad = jax.grad(loss)

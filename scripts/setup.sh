@@ -17,6 +17,7 @@ if [ "${1:-}" = "--dev" ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
   [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)
+  command -v nginx >/dev/null || missing+=(nginx)  # scripts/serve.sh, tested by the suite
   if [ ${#missing[@]} -gt 0 ]; then
     sudo_cmd=""
     [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
