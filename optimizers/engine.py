@@ -94,9 +94,7 @@ class Runs:
         self.column = np.array([index[id(o)] for o in optimizers])  # each run's optimizer
         t = np.arange(steps)
         per_optimizer = [o.rule.coefficients(t) for o in distinct]
-        self.coefficients = Coefficients(
-            *(np.stack(f, axis=1)[:, :, None] for f in zip(*per_optimizer, strict=True))
-        )
+        self.coefficients = Coefficients(*(_stack(f) for f in zip(*per_optimizer, strict=True)))
         self.constants = Constants(
             *(np.array(f)[:, None] for f in zip(*(o.rule.constants for o in distinct), strict=True))
         )
@@ -165,6 +163,16 @@ def _expand(stacked: Any, columns: np.ndarray, params: int, steps: Any = ()) -> 
     return type(stacked)(
         *(np.repeat(np.take(a[steps], columns, axis=-2), params, axis=-1) for a in stacked)
     )
+
+
+def _stack(columns: Sequence[np.ndarray]) -> np.ndarray:
+    """One per-step array per optimizer as a (steps, optimizers, 1) view of an (optimizers, steps)
+    array: each optimizer's steps lie together, written row by row (a constant coefficient is a
+    broadcast view, read at no cost)."""
+    out = np.empty((len(columns), len(columns[0])))
+    for row, column in zip(out, columns, strict=True):
+        row[:] = column
+    return out.T[:, :, None]
 
 
 def _block_steps(runs: int, params: int) -> int:
