@@ -17,9 +17,9 @@ from viz.adaptive import (
     first_steps_figure,
     lighten,
     path_points,
+    readable_log_axes,
     rises,
     sigma_figure,
-    sparse_decades,
     step_lengths,
     thin,
 )
@@ -171,14 +171,18 @@ def test_lighten_sends_float32_and_fewer_points_of_the_same_curves():
     assert figure.data[0].x.dtype == np.float32 and len(figure.data[0].x) == 2  # start and end
 
 
-def test_sparse_decades_keeps_a_few_labels_per_panel():
-    wide = step_curves_figure([("a", [("r", np.logspace(-12, 6, 50))]),
-                               ("b", [("r", np.logspace(0, 2, 50))]),
-                               ("c", [("r", np.linspace(1, 2, 50))])],
-                              log_y=[True, True, True])  # fmt: skip
-    layout = sparse_decades(wide, per_panel=3).layout
-    assert layout.yaxis.dtick == 6 and layout.yaxis2.dtick == 1
-    assert layout.yaxis3.dtick is None  # under a decade: three significant digits instead
+def test_log_axes_keep_a_few_readable_labels_per_panel():
+    figure = step_curves_figure([("a", [("r", np.logspace(-12, 6, 50))]),
+                                 ("b", [("r", np.logspace(0, 2, 50))]),
+                                 ("c", [("r", np.linspace(1.15e6, 1.3e6, 50))]),
+                                 ("d", [("r", np.linspace(1.001, 1.002, 50))])],
+                                log_y=[True] * 4)  # fmt: skip
+    layout = readable_log_axes(figure, per_panel=3).layout
+    assert layout.yaxis.dtick == 6 and layout.yaxis2.dtick == 1  # every 6 decades, every one
+    assert list(layout.yaxis3.ticktext) == ["1.2×10⁶", "1.3×10⁶"]  # not 1.2e+6
+    assert layout.yaxis3.tickformat is None
+    labels = list(layout.yaxis4.ticktext)  # as many digits as it takes to tell them apart
+    assert len(labels) >= 2 and len(set(labels)) == len(labels) and labels[0] == "1.001"
 
 
 def test_figures_draw_the_runs():

@@ -51,13 +51,12 @@ SCHEDULE_LATEX = {
     "constant": r"\eta^t = \eta",
     "step_decay": r"\eta^t = \eta\,\gamma^{\lfloor t/s \rfloor},\ s = \text{step size}",
     "exponential_decay": r"\eta^t = \eta\,\gamma^{t}",
-    "cosine_annealing": r"\eta^t = \eta_{\min} + \tfrac{\eta - \eta_{\min}}{2}"
-    r"\left(1 + \cos\tfrac{\pi t}{T_{\max}}\right)",
+    "cosine_annealing": r"\eta^t = \eta_{\min} + (\eta - \eta_{\min})"
+    r"\cos^2\tfrac{\pi t}{2T_{\max}}",
     "linear_warmup": r"\eta^t = \eta\left(s + (1 - s)\tfrac{\min(t,\,W)}{W}\right)",
-    "warmup_cosine": r"\eta^t = \begin{cases}\eta\left(\frac1W + (1 - \frac1W)\frac tW\right)"
-    r" & t < W\\ \text{cosine from } \eta \text{ to } \eta_{\min} & W \le t < T\\"
-    r" \eta_{\min} & t \ge T\end{cases}",
-    "noam": r"\eta^t = \eta\sqrt{W}\,\min\!\left(s^{-0.5},\ s\,W^{-1.5}\right),\ s = t + 1",
+    "warmup_cosine": r"\tfrac{\eta}{W} \xrightarrow[\text{linear}]{W} \eta "
+    r"\xrightarrow[\cos]{T} \eta_{\min}",
+    "noam": r"\eta^t = \eta\sqrt{W}\min(s^{-0.5}, sW^{-1.5})",
     "one_cycle": r"\tfrac{\eta}{\text{div}} \nearrow \eta \searrow "
     r"\tfrac{\eta}{\text{div}\cdot\text{final div}}",
 }
@@ -222,7 +221,7 @@ def adaptive(start: tuple[float, float], steps: int) -> dict[str, float]:
     for column, formula in zip(st.columns(2), FORMULAS, strict=True):
         with column:
             st.latex(formula)
-    schedule_column, *columns = st.columns([1.4, 1, 1, 1])
+    schedule_column, *columns = st.columns([1.8, 1, 1, 1])
     with schedule_column, st.container(border=True):
         schedule, params, compare = schedule_card(steps)
     specs, rates = [], {}
@@ -245,6 +244,11 @@ def schedule_card(steps: int) -> tuple[str, tuple, bool]:
     st.markdown(_("**schedule ηᵗ** (for every run)"))
     schedule, params = schedule_picker("ad_sched", steps=steps)
     st.latex(SCHEDULE_LATEX[schedule])
+    if schedule == "noam":
+        st.caption(
+            _("The Transformer's schedule scaled to peak at η, at step W − 1 (s = t + 1: steps "
+              "count from 0); the width d cancels out.")
+        )  # fmt: skip
     constant = schedule == "constant"
     compare = checkbox(
         _("also show each run at constant η"), "ad_compare", False, disabled=constant,

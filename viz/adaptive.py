@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from i18n import _
 from viz.background import Domain
 from viz.charts import loss_series, step_curves_figure
-from viz.theme import tick_text
+from viz.theme import nice_ticks, tick_text
 
 Runs = Sequence[tuple[str, Any]]  # (label, Trajectory)
 
@@ -104,7 +104,7 @@ def curves_figure(runs: Runs, floor: float, *, lr: bool = False, height: int = 5
         curves.insert(0, (_("learning rate ηᵗ"), [(name, run.lrs) for name, run in runs]))
         logs.insert(0, True)
     figure = step_curves_figure(curves, log_y=logs, height=height, stacked=True)
-    return lighten(sparse_decades(figure, per_panel=3))  # fmt: skip
+    return lighten(readable_log_axes(figure, per_panel=3))  # fmt: skip
 
 
 def sigma_figure(
@@ -130,7 +130,7 @@ def sigma_figure(
                 yaxis=f"y{panel}", meta=dict(role="limit", panel=panel - 1),
             )
         )  # fmt: skip
-    return lighten(sparse_decades(fig, per_panel=4), max_points=300)  # four panels in a row
+    return lighten(readable_log_axes(fig, per_panel=4), max_points=300)  # four panels in a row
 
 
 def first_steps_figure(
@@ -146,21 +146,29 @@ def first_steps_figure(
     )  # fmt: skip
 
 
-def sparse_decades(figure: go.Figure, per_panel: int) -> go.Figure:
-    """Label a log axis every n decades, n chosen so that at most about ``per_panel`` labels
-    share a panel (``viz.theme.log_axis`` labels every decade: 18 decades on a short panel
-    overlap)."""
+def readable_log_axes(figure: go.Figure, per_panel: int) -> go.Figure:
+    """Log axes a person can read, at most about ``per_panel`` labels each: over a decade or
+    more, a label every n decades (``viz.theme.log_axis`` labels every one: 18 decades on a
+    short panel overlap); over less, round values written as 1.25×10⁶ (its d3 format ".3~g"
+    writes 1.3e+6)."""
     for name in [key for key in figure.layout if key.startswith("yaxis")]:
         axis = figure.layout[name]
-        if axis.type != "log" or axis.dtick is None:  # no decades: a short span
-            continue
         ref = "y" + name.removeprefix("yaxis")
         values = [np.asarray(t.y, float) for t in figure.data if (t.yaxis or "y") == ref]
         data = np.concatenate(values or [np.zeros(0)])
         data = data[np.isfinite(data) & (data > 0)]
-        if data.size:
-            decades = np.log10(data.max()) - np.log10(data.min())
-            axis.dtick = max(1, int(np.ceil(decades / per_panel)))
+        if axis.type != "log" or not data.size:
+            continue
+        decades = np.log10(data.max() / data.min())
+        if decades >= 1:
+            axis.dtick = int(np.ceil(decades / per_panel))
+            continue
+        ticks = nice_ticks(data.min(), data.max(), per_panel)
+        digits = next(
+            d for d in range(3, 17) if len({tick_text(v, d) for v in ticks}) == len(ticks)
+        )
+        axis.update(tickvals=ticks, ticktext=[tick_text(v, digits) for v in ticks],
+                    tickformat=None, dtick=None)  # fmt: skip
     return figure
 
 
