@@ -214,3 +214,10 @@ def test_presets_tell_their_story(name):
     if name.startswith("Too large"):  # 2/λmax = 0.02 on this bowl: only the smaller step runs
         assert status[0] == "stable"
         assert all(s.startswith("diverged at step") for s in status[2:])
+
+
+def test_a_run_started_on_a_kink_says_it_has_no_gradient():
+    at = run_page(PAGE, {"surface": "ackley", "start_x": "0", "start_y": "0", "runs": "1"})
+    assert not at.exception and not at.warning
+    assert at.table[0].value.loc["status", "run 1"] == "no gradient at step 0"
+    assert "no gradient at step 0" in traces(contour(at), "marker")[0]["name"]

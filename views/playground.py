@@ -266,6 +266,8 @@ def summary(surface: Surface, minima, specs: list[RunSpec], runs: list[Trajector
 def status(run: Trajectory) -> str:
     if run.diverged_at is not None:
         return _("diverged at step {step}").format(step=run.diverged_at)
+    if run.undefined_at is not None:  # a kink, such as Ackley's minimum: no way to go on
+        return _("no gradient at step {step}").format(step=run.undefined_at)
     return _("stable")
 
 

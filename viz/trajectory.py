@@ -220,8 +220,11 @@ def _moving_traces(
     """The comet tail and the marker of one run, as they are at the last step."""
     tail_x, tail_y, marker = _moving_state(np.asarray(run.points), steps, len(steps) - 1)
     label = name
+    undefined = getattr(run, "undefined_at", None)
     if run.diverged_at is not None:
         label = _("{run} — diverged at step {step}").format(run=name, step=run.diverged_at)
+    elif undefined is not None:
+        label = _("{run} — no gradient at step {step}").format(run=name, step=undefined)
     return [
         go.Scatter(
             x=tail_x, y=tail_y, mode="lines", legendgroup=str(index), showlegend=False,
@@ -233,7 +236,7 @@ def _moving_traces(
             showlegend=legend, meta=dict(role="marker", run=index),
             marker=dict(
                 size=12, color=run_color(index), line=dict(color="black", width=1.5),
-                symbol="x" if run.diverged_at is not None else "circle",
+                symbol="circle" if run.diverged_at is None and undefined is None else "x",
             ),
             hovertemplate=f"{name}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
         ),
