@@ -21,6 +21,11 @@ PAGES: tuple[PageEntry, ...] = (
            "the view."),
     ),
     PageEntry(
+        "views/sweeps.py", N_("Sweeps: whole ranges"), "📈",
+        N_("Every learning rate at once, each optimizer at its best; basins of attraction: where "
+           "every start ends."),
+    ),
+    PageEntry(
         "views/critical_points.py", N_("1 · Critical points"), "⛰️",
         N_("Local minimum or saddle point? The Hessian's eigenvalues decide, and show the way "
            "out."),
