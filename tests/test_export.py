@@ -69,3 +69,16 @@ def test_gif_moves_each_run_over_the_background(runs):
     gif.seek(0)
     first = np.asarray(gif.convert("RGB"))
     assert not np.array_equal(first, last)
+
+
+@pytest.mark.parametrize(
+    "page", ["views/playground.py", "views/critical_points.py", "views/loss_functions.py"]
+)
+def test_every_animated_view_offers_its_exports(page):
+    from helpers import run_page
+
+    at = run_page(page)
+    assert not at.exception
+    labels = [button.proto.label for button in at.get("download_button")]
+    assert labels.count("runs as CSV") >= 1 and labels.count("animation as GIF") >= 1
+    assert len(labels) % 3 == 0 and "figure as HTML (plays offline)" in labels

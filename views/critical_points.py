@@ -44,11 +44,13 @@ from ui.cache import (
     surface_from_spec,
 )
 from ui.controls import choice, log_slider, number_input, slider, surface_picker
+from ui.export import export_menu
 from ui.format import latex_matrix, latex_number, number
 from ui.layout import chart, share_box
 from ui.presets import Preset, preset_links, preset_note
 from ui.specs import RunSpec, SurfaceSpec
 from viz import step_curves_figure, trajectory_figure
+from viz.export import GifPanel
 from viz.hessian import critical_map_figure, kind_name, profile_figure, taylor_figure
 
 CHART = "cp_chart"
@@ -605,8 +607,14 @@ def descent(here: Here) -> None:
     names = (_("exactly on the point"), _("ε = {offset} off").format(offset=f"{offset:g}"))
     runs = Descent(here.spec, point, starts, lr, steps, names)
     path_column, curves_column = st.columns([3, 2])
-    chart(descent_paths(runs), where=path_column)
+    figure = descent_paths(runs)
+    chart(figure, where=path_column)
     chart(descent_curves(runs), where=curves_column)
+    with path_column:
+        image = surface_background(here.spec)[0]
+        panel = GifPanel(_(here.surface.title), image, here.surface.domain, runs.simulate())
+        export_menu("critical-point-descent", figure, [panel],
+                    axis_labels=here.surface.axis_labels)  # fmt: skip
     radius = 0.05 * min(spans(here.surface))
     st.markdown("\n".join(
         f"- **{name}**: " + status(run, left_at(run.points, model.center, radius), radius, steps)

@@ -14,11 +14,13 @@ from optimizers import Trajectory
 from surfaces import get_surface
 from ui.cache import frozen_figure, run_simulations, surface_background
 from ui.controls import choice, number_input, optimizer_picker, slider, start_inputs
+from ui.export import export_menu
 from ui.format import latex_number, number
 from ui.layout import chart, share_box
 from ui.presets import Preset, preset_links, preset_note
 from ui.specs import RunSpec, SurfaceSpec
 from viz import Panel, panels_figure, step_curves_figure
+from viz.export import GifPanel
 from viz.softmax import softmax_figure
 
 LOSSES = (("softmax_mse", N_("MSE")), ("softmax_ce", N_("cross-entropy")))
@@ -126,7 +128,14 @@ def surfaces(setup: Setup) -> None:
           "the same network, the same start, the same optimizer.")
     )  # fmt: skip
     runs = simulate(setup)
-    chart(surfaces_view(setup))
+    figure = surfaces_view(setup)
+    chart(figure)
+    panels = [
+        GifPanel(_(title), surface_background(spec, setup.log_color)[0], spec.build().domain,
+                 [(setup.run.label, run)])
+        for spec, (_key, title), run in zip(setup.specs, LOSSES, runs, strict=True)
+    ]  # fmt: skip
+    export_menu("mse-vs-cross-entropy", figure, panels, axis_labels=("y1", "y2"))
     for column, (_key, title), run in zip(st.columns(2), LOSSES, runs, strict=True):
         with column:
             outcome(_(title), run)
