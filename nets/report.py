@@ -18,7 +18,7 @@ from nets.survey import Survey, curvature, starts, train
 
 BAND = (0.5, 0.6)  # the lecture's minimum ratios of networks trained to convergence
 PATH_POINTS = 200  # θs kept along a re-traced training path (plus the start and the end)
-SCAN = np.geomspace(1e-4, 1.0, 60)  # distances along u(λmin), in units of max(‖θ‖, 1)
+SCAN = np.geomspace(1e-4, 1.0, 32)  # × max(‖θ‖, 1) along u(λmin); 32 θs, a shape compiled already
 
 
 class Reading(NamedTuple):

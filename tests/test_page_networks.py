@@ -273,6 +273,7 @@ def test_every_preset_has_a_story():
 
 
 def story_homework(at) -> None:
+    assert "Network 1–4–4–1, tanh: 33 parameters" in text(at)  # two hidden layers of 4
     cards = metrics(at)
     assert 0.5 <= shown(cards["median minimum ratio"]) <= 0.6
     assert cards["local minima (ratio 1)"] == "0 of 20"
@@ -291,6 +292,7 @@ def story_refinement(at) -> None:
 
 
 def story_relu(at) -> None:
+    assert "Network 1–5–5–1, relu" in text(at)
     cards = metrics(at)
     critical = int(cards["runs at ‖∇L‖ ≤ 1×10⁻⁸"].split()[0])
     assert critical > 10
@@ -315,6 +317,7 @@ def story_relu(at) -> None:
 
 
 def story_spirals(at) -> None:
+    assert "Network 2–6–3, tanh" in text(at)  # one hidden layer of 6 tanh units
     cards = metrics(at)
     assert cards["runs at ‖∇L‖ ≤ 1×10⁻⁸"] == "20 of 20"
     losses = [y for _x, y, _role in scatter(at).values()]

@@ -374,7 +374,7 @@ def up_close(found: nets.Survey, run: int) -> bool:
 def spectrum_section(setup: Setup, run: int) -> None:
     """The chosen point's Hessian spectrum and what it says."""
     here = point_of(setup, run)
-    figure_column, numbers_column = st.columns([3, 2])
+    figure_column, numbers_column = st.columns([5, 4])
     chart(spectrum_chart(setup, run), where=figure_column)
     with numbers_column:
         left, right = st.columns(2)
@@ -382,8 +382,9 @@ def spectrum_section(setup: Setup, run: int) -> None:
         right.metric("‖∇L‖", number(here.grad_norm, 3))
         left.metric(_("minimum ratio"), number(here.ratio, 2),
                     help=_("positive eigenvalues / all eigenvalues"))  # fmt: skip
-        right.metric(_("λmin / λmax"), number(here.lowest / here.highest, 2))
-        left.metric("λmin", number(here.lowest, 3))
+        right.metric(_("λmin / λmax"), number(here.lowest / here.highest, 2,
+                                              zero_below=nets.ZERO_TOL))  # fmt: skip
+        left.metric("λmin", number(here.lowest, 3, zero_below=here.zero_tol))
         right.metric("λmax", number(here.highest, 3))
         left.metric(
             _("κ of the positive part"),

@@ -16,6 +16,16 @@ from viz.trajectory import SurfaceLike, background_image
 
 NEGATIVE, POSITIVE, ZERO = run_color(0), run_color(1), "#9e9e9e"
 BINS_PER_DECADE = 4
+ZERO_DECADES = 3  # decades drawn below the zero tolerance
+MAX_LABELS = 8  # decade labels on an axis; more are thinned to every second or third
+
+
+def decade_ticks(low: float, high: float) -> dict:
+    """Tick values and 10ⁿ labels at whole decades from ``low`` to ``high`` (exponents), every
+    second or third when there would be more than MAX_LABELS."""
+    every = int(np.ceil((high - low + 1) / MAX_LABELS))
+    exponents = np.arange(int(np.ceil(low)), int(np.floor(high)) + 1, every)
+    return dict(tickvals=exponents, ticktext=[decade(int(e)) for e in exponents])
 
 
 def decade(exponent: int) -> str:
@@ -24,8 +34,8 @@ def decade(exponent: int) -> str:
 
 
 def decades_of(values: np.ndarray) -> list[float]:
-    """A log axis's range out to whole decades around positive ``values``, so that at least two
-    decade labels show."""
+    """A log axis's range (exponents) out to whole decades around positive ``values``, at least
+    one decade wide."""
     positive = values[values > 0]
     if not positive.size:
         return [-1.0, 0.0]
@@ -79,16 +89,15 @@ def survey_figure(
             name=_("run {run} (chosen)").format(run=picked + 1), hoverinfo="skip",
             marker=dict(symbol="circle-open", size=22, color="white", line=dict(width=2)),
         ))  # fmt: skip
-    decades = np.arange(int(low), int(high) + 1)
+    span = decades_of(losses[shown])  # whole decades: the axis is labelled at two at least
     layout = base_layout(
-        height, legend="bottom", bottom=95, top=30,
+        height, legend="bottom", bottom=95, top=55,
         xaxis=dict(title=_("minimum ratio (positive eigenvalues / all)"), range=[-0.02, 1.04],
                    zeroline=False),
-        yaxis=log_axis(losses[shown])
-        | dict(title=_("training loss"), range=decades_of(losses[shown])),
+        yaxis=log_axis(10.0 ** np.array(span)) | dict(title=_("training loss"), range=span),
         coloraxis=dict(colorscale="Viridis", cmin=low, cmax=high, colorbar=dict(
-            title=dict(text="‖∇L‖", side="right"), tickvals=decades,
-            ticktext=[decade(int(d)) for d in decades], thickness=12, len=0.8)),
+            title=dict(text="‖∇L‖", side="right"), thickness=12, len=0.8)
+            | decade_ticks(low, high)),
         shapes=[
             dict(type="rect", xref="x", yref="paper", x0=band[0], x1=band[1], y0=0, y1=1,
                  fillcolor="rgba(255, 189, 69, 0.15)", line=dict(width=0), layer="below"),
@@ -119,6 +128,8 @@ def spectrum_figure(
     floor = float(nonzero.min()) if nonzero.size else max(zero_tol, 1e-300)
     top = float(size.max()) if size.size and size.max() > 0 else 1.0
     first = np.floor(np.log10(min(floor, zero_tol) if zero_tol > 0 else floor))
+    if zero_tol > 0:  # smaller ones (exact zeros' rounding noise) share the lowest bin
+        first = max(first, np.floor(np.log10(zero_tol)) - ZERO_DECADES)
     last = max(np.ceil(np.log10(top)), first + 1)
     edges = np.arange(first, last + 1e-9, 1 / BINS_PER_DECADE)
     logs = np.clip(np.log10(np.maximum(size, 10.0**first)), first, last - 1e-9)
@@ -136,16 +147,15 @@ def spectrum_figure(
             hovertemplate="|λ| ≈ %{customdata}: %{y}<extra></extra>",
             customdata=[tick_text(10.0**c, 2) for c in centres],
         ))  # fmt: skip
-    decades = np.arange(int(first), int(last) + 1)
     tol_x = np.log10(zero_tol) if zero_tol > 0 else first
     layout = base_layout(
         height, legend="bottom", bottom=110, title=title, barmode="stack",
-        xaxis=dict(title="|λ|", tickvals=decades, ticktext=[decade(int(d)) for d in decades],
-                   range=[first, last]),
+        xaxis=dict(title="|λ|", range=[first, last]) | decade_ticks(first, last),
         yaxis=dict(title=_("eigenvalues"), rangemode="tozero"),
         shapes=[dict(type="line", xref="x", yref="paper", x0=tol_x, x1=tol_x, y0=0, y1=1,
                      line=dict(color=ZERO, dash="dash", width=1.5))],
-        annotations=[dict(x=tol_x, y=1, xref="x", yref="paper", yanchor="bottom", xanchor="left",
+        annotations=[dict(x=tol_x, y=1, xref="x", yref="paper", yanchor="bottom",
+                          xanchor="left" if tol_x < (first + last) / 2 else "right",
                           showarrow=False, text=_("zero tolerance"), font=dict(color=ZERO))],
     )  # fmt: skip
     return go.Figure(data=traces, layout=layout)
