@@ -5,20 +5,21 @@ published definition. One generic test per property checks every declaration."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pytest
+from reference import reference
 from scipy import stats
 
 import nets
 from nets.data import DATASETS
 
-torch = pytest.importorskip("torch")
 ROOT = Path(__file__).resolve().parents[1]
-torch.set_default_dtype(torch.float64)
 
 # every activation with and without batch norm, both tasks, several widths and depths
 DECLARATIONS = [
@@ -29,7 +30,6 @@ DECLARATIONS = [
     dict(widths=(1, 7, 1), activation="sigmoid"),
     dict(widths=(2, 6, 3), task="classification", activation="sigmoid", batch_norm=True),
 ]
-TORCH_ACTIVATIONS = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid}
 
 
 def _id(declaration: dict) -> str:
@@ -38,33 +38,49 @@ def _id(declaration: dict) -> str:
 
 @pytest.fixture(scope="module", params=DECLARATIONS, ids=_id)
 def case(request):
-    """A network, its torch twin, and a θ off the initialisation (γ, β not at 1, 0)."""
+    """A network, a θ off the initialisation (γ, β not at 1, 0), and its name for references."""
     network = nets.mlp(**request.param)
     rng = np.random.default_rng(7)
     theta = network.init(3) + 0.3 * rng.standard_normal(network.n_params)
-    return network, _torch_model(network), theta
+    return network, theta, _id(request.param)
 
 
-def _torch_model(network) -> torch.nn.Sequential:
+def _torch_model(network):
+    """The network's ``nn.Sequential`` twin in float64, torch's default initialisation."""
+    import torch
+
+    activation = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid}
     modules = []
     for i, (n_in, n_out) in enumerate(zip(network.widths[:-1], network.widths[1:], strict=True)):
-        modules.append(torch.nn.Linear(n_in, n_out))
+        modules.append(torch.nn.Linear(n_in, n_out, dtype=torch.float64))
         if i < len(network.widths) - 2:
             if network.batch_norm:
-                modules.append(torch.nn.BatchNorm1d(n_out))
-            modules.append(TORCH_ACTIVATIONS[network.activation]())
+                modules.append(torch.nn.BatchNorm1d(n_out, dtype=torch.float64))
+            modules.append(activation[network.activation]())
     return torch.nn.Sequential(*modules)
 
 
-def _load(model: torch.nn.Module, theta: np.ndarray) -> None:
+def _load(model, theta: np.ndarray) -> None:
     """θ into the model's parameters, in ``parameters()`` order, each row-major."""
+    import torch
+
     with torch.no_grad():
         torch.nn.utils.vector_to_parameters(torch.tensor(theta), model.parameters())
 
 
-def _torch_loss(network, model):
-    """θ -> the torch loss of the model on the network's dataset (batch norm in training mode:
-    torch.func needs its running-statistics buffers gone, which leaves exactly batch statistics)."""
+def torch_layout(network) -> np.ndarray:
+    """The model's ``named_parameters()`` as [[name, shape], …], JSON in bytes (an npz holds
+    numbers)."""
+    layout = [[name, list(p.shape)] for name, p in _torch_model(network).named_parameters()]
+    return np.frombuffer(json.dumps(layout).encode(), dtype=np.uint8)
+
+
+def torch_derivatives(network, theta: np.ndarray) -> dict[str, np.ndarray]:
+    """Loss, gradient and Hessian of the torch model on the network's dataset at θ (batch norm in
+    training mode: torch.func needs its running-statistics buffers gone, which leaves exactly
+    batch statistics)."""
+    import torch
+
     functional = _torch_model(network)
     torch.func.replace_all_batch_norm_modules_(functional)
     names = [name for name, _ in functional.named_parameters()]
@@ -77,7 +93,14 @@ def _torch_loss(network, model):
         params = {n: p.reshape(s) for n, p, s in zip(names, parts, shapes, strict=True)}
         return criterion(torch.func.functional_call(functional, params, (x,)), y)
 
-    return loss
+    t = torch.tensor(theta)
+    # Reverse over reverse: torch.func.hessian (forward over reverse) is wrong through
+    # BatchNorm1d in training mode (pytorch/pytorch#196699, an incorrect second-order JVP).
+    return {
+        "loss": loss(t).detach().numpy(),
+        "grad": torch.func.grad(loss)(t).numpy(),
+        "hessian": torch.func.jacrev(torch.func.grad(loss))(t).numpy(),
+    }
 
 
 def _close(ours, reference, rel=1e-10):
@@ -87,20 +110,18 @@ def _close(ours, reference, rel=1e-10):
 
 
 def test_layout_is_torch_named_parameters(case):
-    network, model, _ = case
-    assert network.layout == tuple((n, tuple(p.shape)) for n, p in model.named_parameters())
-    assert network.n_params == sum(p.numel() for p in model.parameters())
+    network, _, name = case
+    layout = json.loads(bytes(reference(f"{name}/layout", partial(torch_layout, network))))
+    assert network.layout == tuple((n, tuple(shape)) for n, shape in layout)
+    assert network.n_params == sum(int(np.prod(shape)) for _, shape in layout)
 
 
 def test_loss_gradient_and_hessian_equal_torch(case):
-    network, model, theta = case
-    loss = _torch_loss(network, model)
-    t = torch.tensor(theta)
-    _close(network.loss(theta), loss(t).item())
-    _close(network.grad(theta), torch.func.grad(loss)(t).numpy())
-    # Reverse over reverse: torch.func.hessian (forward over reverse) is wrong through
-    # BatchNorm1d in training mode (pytorch/pytorch#196699, an incorrect second-order JVP).
-    _close(network.hessian(theta), torch.func.jacrev(torch.func.grad(loss))(t).numpy())
+    network, theta, name = case
+    theirs = reference(f"{name}/derivatives", partial(torch_derivatives, network, theta))
+    _close(network.loss(theta), theirs["loss"])
+    _close(network.grad(theta), theirs["grad"])
+    _close(network.hessian(theta), theirs["hessian"])
 
 
 @pytest.mark.parametrize("index", [0, 1], ids=lambda i: _id(DECLARATIONS[i]))
@@ -119,36 +140,68 @@ def test_batches_of_thetas_equal_one_at_a_time(index):
         _close(hessians[i] @ vectors[i], vectors[i] * lam[i], 1e-9)
 
 
-def test_outputs_running_statistics_and_eval_mode_equal_torch(case):
-    """Training mode: outputs with the dataset's batch statistics; then the running statistics
-    after a few forward passes, and eval mode with them on new inputs."""
-    network, _, theta = case
-    if not network.batch_norm:
-        assert network.running_stats(theta[None]) == ()
-        return
-    model = _torch_model(network)  # fresh buffers: running mean 0, variance 1
+def torch_batch_norm(network, theta, path, new_inputs) -> dict[str, np.ndarray]:
+    """The torch model's training-mode outputs at θ; its batch norms' running statistics after a
+    forward pass at each θ of ``path`` from fresh buffers (mean 0, variance 1); then its outputs
+    on ``new_inputs`` in eval mode."""
+    import torch
+
+    model = _torch_model(network)
     _load(model, theta)
     with torch.no_grad():
-        _close(network.outputs(theta), model(torch.tensor(network.inputs)).numpy())
+        outputs = model(torch.tensor(network.inputs)).numpy()
     model = _torch_model(network)
-    rng = np.random.default_rng(2)
-    path = theta + 0.2 * rng.standard_normal((4, network.n_params))
     model.train()
     with torch.no_grad():
         for row in path:
             _load(model, row)
             model(torch.tensor(network.inputs))
     norms = [m for m in model if isinstance(m, torch.nn.BatchNorm1d)]
-    running = network.running_stats(path)
-    assert len(running) == len(norms)
-    for (mean, var), bn in zip(running, norms, strict=True):
-        _close(mean, bn.running_mean.numpy(), 1e-12)
-        _close(var, bn.running_var.numpy(), 1e-12)
-    new_inputs = rng.uniform(-1, 1, (7, network.widths[0]))
     model.eval()
     with torch.no_grad():
-        reference = model(torch.tensor(new_inputs)).numpy()
-    _close(network.outputs(path[-1], new_inputs, running), reference)
+        evaluated = model(torch.tensor(new_inputs)).numpy()
+    running = {f"mean{i}": bn.running_mean.numpy() for i, bn in enumerate(norms)}
+    running |= {f"var{i}": bn.running_var.numpy() for i, bn in enumerate(norms)}
+    return {"outputs": outputs, "eval": evaluated} | running
+
+
+def test_outputs_running_statistics_and_eval_mode_equal_torch(case):
+    """Training mode: outputs with the dataset's batch statistics; then the running statistics
+    after a few forward passes, and eval mode with them on new inputs."""
+    network, theta, name = case
+    if not network.batch_norm:
+        assert network.running_stats(theta[None]) == ()
+        return
+    rng = np.random.default_rng(2)
+    path = theta + 0.2 * rng.standard_normal((4, network.n_params))
+    new_inputs = rng.uniform(-1, 1, (7, network.widths[0]))
+    theirs = reference(
+        f"{name}/batch_norm", partial(torch_batch_norm, network, theta, path, new_inputs)
+    )
+    _close(network.outputs(theta), theirs["outputs"])
+    running = network.running_stats(path)
+    assert len(running) == sum(key.startswith("mean") for key in theirs)
+    for i, (mean, var) in enumerate(running):
+        _close(mean, theirs[f"mean{i}"], 1e-12)
+        _close(var, theirs[f"var{i}"], 1e-12)
+    _close(network.outputs(path[-1], new_inputs, running), theirs["eval"])
+
+
+def torch_init(network) -> dict[str, np.ndarray]:
+    """torch's own draws for the model after ``manual_seed(0)``: every Linear's weight then bias
+    over its bound 1/√fan_in, pooled, and every batch norm's γ then β."""
+    import torch
+
+    torch.manual_seed(0)
+    model = _torch_model(network)
+    pooled, affine = [], []
+    for m in model:
+        if isinstance(m, torch.nn.Linear):
+            bound = 1 / np.sqrt(m.in_features)
+            pooled += [m.weight.detach().numpy().ravel() / bound, m.bias.detach().numpy() / bound]
+        elif isinstance(m, torch.nn.BatchNorm1d):
+            affine += [m.weight.detach().numpy(), m.bias.detach().numpy()]
+    return {"pooled": np.concatenate(pooled), "affine": np.concatenate(affine)}
 
 
 def test_init_follows_torchs_default_linear_law():
@@ -157,25 +210,19 @@ def test_init_follows_torchs_default_linear_law():
     norm's γ = 1 and β = 0, as torch's."""
     network = nets.mlp((1, 30, 10, 1), batch_norm=True)
     theta = network.init(0)
-    torch.manual_seed(0)
-    model = _torch_model(network)
-    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
-    norms = [m for m in model if isinstance(m, torch.nn.BatchNorm1d)] + [None]
-    ours, theirs = [], []
-    for layer, linear, bn in zip(network.layers, linears, norms, strict=True):
+    theirs = reference("(1, 30, 10, 1)-True/init", partial(torch_init, network))
+    ours, affine = [], []
+    for layer in network.layers:
         bound = 1 / np.sqrt(layer.n_in)
         part = theta[layer.start : layer.stop]
         weights = part[: layer.n_out * (layer.n_in + 1)]
         assert np.all(np.abs(weights) <= bound)
         ours.append(weights / bound)
-        theirs += [linear.weight.detach().numpy().ravel() / bound]
-        theirs += [linear.bias.detach().numpy() / bound]
-        if bn is not None:
-            affine = np.concatenate([bn.weight.detach().numpy(), bn.bias.detach().numpy()])
-            np.testing.assert_array_equal(part[weights.size :], affine)
+        affine.append(part[weights.size :])
+    np.testing.assert_array_equal(np.concatenate(affine), theirs["affine"])
     uniform = stats.uniform(-1, 2).cdf
     assert stats.kstest(np.concatenate(ours), uniform).pvalue > 1e-3
-    assert stats.kstest(np.concatenate(theirs), uniform).pvalue > 1e-3
+    assert stats.kstest(theirs["pooled"], uniform).pvalue > 1e-3
     assert not np.array_equal(network.init(0), network.init(1))
     np.testing.assert_array_equal(network.init(5), network.init(5))
 

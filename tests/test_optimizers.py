@@ -3,24 +3,25 @@ hand from the published update rules, and their hyperparameter checks."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
+from reference import reference
 from test_simulate import Quadratic, Rosenbrock
 
 from optimizers import OPTIMIZERS, Optimizer, make_optimizer, schedules, simulate_many
 from optimizers.rules import CONVENTIONS
 
-torch = pytest.importorskip("torch")
-
 STEPS = 200
-TORCH = {
-    "sgd": torch.optim.SGD,
-    "momentum": torch.optim.SGD,
-    "nesterov": torch.optim.SGD,
-    "adagrad": torch.optim.Adagrad,
-    "rmsprop": torch.optim.RMSprop,
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
+TORCH = {  # each optimizer's class in torch.optim
+    "sgd": "SGD",
+    "momentum": "SGD",
+    "nesterov": "SGD",
+    "adagrad": "Adagrad",
+    "rmsprop": "RMSprop",
+    "adam": "Adam",
+    "adamw": "AdamW",
 }
 # every option that changes the rule, each on its own and in the combinations torch allows
 CONFIGS = [
@@ -60,20 +61,29 @@ LRS = {
 SURFACES = {"quadratic": (Quadratic(), (2.0, -1.0)), "rosenbrock": (Rosenbrock(), (-1.5, 2.0))}
 
 
+def label(opt: Optimizer) -> str:
+    """An optimizer with every hyperparameter torch is given (a float lr), as a reference name."""
+    hyper = sorted((k, v) for k, v in opt.hyper.items() if k != "convention")
+    return f"{opt.name}({', '.join(f'{k}={v!r}' for k, v in hyper)})"
+
+
 def torch_trajectory(opt: Optimizer, grad, start, steps=STEPS, scheduler=None) -> np.ndarray:
-    """The same run in torch.optim (float64), with an optional lr_scheduler stepped each step;
-    ``grad`` maps θ (a 1-D array) to ∇L, or is a 2-D surface.
+    """The same run in torch.optim (float64), with an optional lr_scheduler stepped each step
+    (``scheduler(torch.optim.lr_scheduler, optimizer)`` builds it); ``grad`` maps θ (a 1-D
+    array) to ∇L, or is a 2-D surface.
 
     torch gets the surface's own gradient: autograd's differs in the last bit (another order of
     products), and on Rosenbrock's curved valley such differences grow past 1e-9 in 200 steps.
     """
+    import torch
+
     if hasattr(grad, "grad"):
         surface = grad
         grad = lambda theta: surface.grad(*theta)  # noqa: E731
     p = torch.tensor(start, dtype=torch.float64)
     hyper = {k: v for k, v in opt.hyper.items() if k != "convention"}
-    torch_opt = TORCH[opt.name]([p], **hyper)
-    sched = scheduler(torch_opt) if scheduler else None
+    torch_opt = getattr(torch.optim, TORCH[opt.name])([p], **hyper)
+    sched = scheduler(torch.optim.lr_scheduler, torch_opt) if scheduler else None
     points = [p.clone()]
     for _ in range(steps):
         p.grad = torch.from_numpy(np.asarray(grad(p.numpy()), dtype=float))
@@ -95,7 +105,9 @@ def test_trajectories_match_torch(surface_name):
     for opt, traj, config in zip(opts, trajs, CONFIGS, strict=True):
         assert traj.diverged_at is None, config
         assert np.linalg.norm(traj.points[-1] - start) > 0.05, config
-        expected = torch_trajectory(opt, surface, start)
+        expected = reference(
+            f"{surface_name}/{label(opt)}", partial(torch_trajectory, opt, surface, start)
+        )
         np.testing.assert_allclose(
             traj.points, expected, rtol=1e-9, atol=1e-12, err_msg=str(config)
         )
@@ -166,29 +178,36 @@ def test_the_reference_tables_cover_every_optimizer_and_convention():
     assert {n for n, h in CONFIGS if h.get("convention", "pytorch") != "pytorch"} == set()
 
 
-LR_SCHED = torch.optim.lr_scheduler
-WITH_SCHEDULES = [  # (optimizer, base lr, our schedule, torch's scheduler, other hyperparameters)
-    ("momentum", 0.05, schedules.step_decay(0.05, 30, 0.5), lambda o: LR_SCHED.StepLR(o, 30, 0.5),
-     {}),
-    ("adam", 0.05, schedules.cosine_annealing(0.05, 150, 0.001),
-     lambda o: LR_SCHED.CosineAnnealingLR(o, 150, 0.001), {}),
-    ("adagrad", 0.5, schedules.exponential_decay(0.5, 0.99),
-     lambda o: LR_SCHED.ExponentialLR(o, 0.99), {"lr_decay": 0.01}),
-    ("rmsprop", 0.02, schedules.linear_warmup(0.02, 50, 0.1),
-     lambda o: LR_SCHED.LinearLR(o, 0.1, total_iters=50), {"momentum": 0.5}),
-    ("adamw", 0.05, schedules.one_cycle(0.05, STEPS),
-     lambda o: LR_SCHED.OneCycleLR(o, 0.05, total_steps=STEPS, cycle_momentum=False),
-     {"weight_decay": 0.1}),
+# (optimizer, base lr, our schedule, torch's scheduler from (lr_scheduler, optimizer), other
+# hyperparameters), each named by the torch scheduler it is held to
+WITH_SCHEDULES = [
+    pytest.param("momentum", 0.05, schedules.step_decay(0.05, 30, 0.5),
+                 lambda s, o: s.StepLR(o, 30, 0.5), {}, id="StepLR(30, 0.5)"),
+    pytest.param("adam", 0.05, schedules.cosine_annealing(0.05, 150, 0.001),
+                 lambda s, o: s.CosineAnnealingLR(o, 150, 0.001), {},
+                 id="CosineAnnealingLR(150, 0.001)"),
+    pytest.param("adagrad", 0.5, schedules.exponential_decay(0.5, 0.99),
+                 lambda s, o: s.ExponentialLR(o, 0.99), {"lr_decay": 0.01},
+                 id="ExponentialLR(0.99)"),
+    pytest.param("rmsprop", 0.02, schedules.linear_warmup(0.02, 50, 0.1),
+                 lambda s, o: s.LinearLR(o, 0.1, total_iters=50), {"momentum": 0.5},
+                 id="LinearLR(0.1, total_iters=50)"),
+    pytest.param("adamw", 0.05, schedules.one_cycle(0.05, STEPS),
+                 lambda s, o: s.OneCycleLR(o, 0.05, total_steps=STEPS, cycle_momentum=False),
+                 {"weight_decay": 0.1}, id=f"OneCycleLR(0.05, total_steps={STEPS})"),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(("name", "base_lr", "schedule", "scheduler", "hyper"), WITH_SCHEDULES)
-def test_scheduled_trajectories_match_torch_lr_scheduler(name, base_lr, schedule, scheduler, hyper):
+def test_scheduled_trajectories_match_torch_lr_scheduler(
+    name, base_lr, schedule, scheduler, hyper, request
+):
     surface, start = SURFACES["quadratic"]
     opt = make_optimizer(name, lr=schedule, **hyper)
     (traj,) = simulate_many(surface, [opt], [start], STEPS)
-    expected = torch_trajectory(make_optimizer(name, lr=base_lr, **hyper), surface, start,
-                                scheduler=scheduler)  # fmt: skip
+    base = make_optimizer(name, lr=base_lr, **hyper)
+    name = f"quadratic/{label(base)}/{request.node.callspec.id}"
+    expected = reference(name, partial(torch_trajectory, base, surface, start, scheduler=scheduler))
     np.testing.assert_allclose(traj.points, expected, rtol=1e-9, atol=1e-12)
 
 
@@ -273,18 +292,24 @@ def test_adam_state_and_amsgrad_by_hand():
         np.testing.assert_allclose(p, expected, rtol=1e-12)
 
 
+def torch_defaults(name: str) -> dict[str, np.ndarray]:
+    """torch.optim's defaults (lr included) for the hyperparameters optimizer ``name`` has."""
+    import torch
+
+    optimizer = getattr(torch.optim, TORCH[name])([torch.zeros(1, requires_grad=True)])
+    keys = [key for key in make_optimizer(name).hyper if key != "convention"]
+    return {key: np.asarray(optimizer.defaults[key]) for key in keys}
+
+
 def test_defaults_are_torch_defaults():
-    p = [torch.zeros(2, requires_grad=True)]
     for name in OPTIMIZERS:
         opt = make_optimizer(name)
-        torch_defaults = TORCH[name](p, lr=0.0).defaults
+        theirs = reference(f"defaults/{name}", partial(torch_defaults, name))
         for key, value in opt.hyper.items():
             if key == "convention":
                 assert value == "pytorch"
-            elif key != "lr" and not (name in ("momentum", "nesterov") and key in
-                                      ("momentum", "nesterov")):  # fmt: skip
-                assert value == torch_defaults[key], (name, key)
-        assert opt.hyper["lr"] == TORCH[name]([torch.zeros(1, requires_grad=True)]).defaults["lr"]
+            elif not (name in ("momentum", "nesterov") and key in ("momentum", "nesterov")):
+                assert np.array_equal(value, theirs[key]), (name, key)
     assert make_optimizer("momentum").hyper["momentum"] == 0.9
     nesterov = {
         "lr": 1e-3,

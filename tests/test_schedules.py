@@ -4,22 +4,25 @@ formula, vectorization, the registry a UI builds controls from, and parameter ch
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import pytest
+from reference import reference
 
 from optimizers import schedules
 from optimizers.schedules import SCHEDULES, make_schedule, schedule_params
 
-torch = pytest.importorskip("torch")
-LR = torch.optim.lr_scheduler
 N = 400
 
 
 def torch_lrs(base_lr: float, make_scheduler, steps: int = N) -> np.ndarray:
-    """The lr torch's optimizer uses at each step: the group lr after t scheduler steps."""
+    """The lr torch's optimizer uses at each step: the group lr after t scheduler steps
+    (``make_scheduler(torch.optim.lr_scheduler, optimizer)`` builds the scheduler)."""
+    import torch
+
     opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=base_lr)
-    sched = make_scheduler(opt)
+    sched = make_scheduler(torch.optim.lr_scheduler, opt)
     lrs = []
     for _ in range(steps):
         lrs.append(opt.param_groups[0]["lr"])
@@ -28,31 +31,46 @@ def torch_lrs(base_lr: float, make_scheduler, steps: int = N) -> np.ndarray:
     return np.array(lrs)
 
 
-CASES = [  # (ours, base lr, torch scheduler, steps)
-    (schedules.constant(0.3), 0.3, lambda o: LR.ConstantLR(o, factor=1.0), N),
-    (schedules.step_decay(0.5, 37), 0.5, lambda o: LR.StepLR(o, 37), N),
-    (schedules.step_decay(0.2, 10, 0.7), 0.2, lambda o: LR.StepLR(o, 10, 0.7), N),
-    (schedules.exponential_decay(0.1, 0.99), 0.1, lambda o: LR.ExponentialLR(o, 0.99), N),
-    (schedules.cosine_annealing(0.1, 100), 0.1, lambda o: LR.CosineAnnealingLR(o, 100), N),
-    (schedules.cosine_annealing(0.1, 150, 0.01), 0.1,
-     lambda o: LR.CosineAnnealingLR(o, 150, 0.01), N),
-    (schedules.linear_warmup(0.1, 50), 0.1, lambda o: LR.LinearLR(o, total_iters=50), N),
-    (schedules.linear_warmup(0.1, 20, 0.05), 0.1,
-     lambda o: LR.LinearLR(o, 0.05, total_iters=20), N),
-    (schedules.warmup_cosine(0.1, 40, N), 0.1, lambda o: LR.SequentialLR(
-        o, [LR.LinearLR(o, 1 / 40, total_iters=40), LR.CosineAnnealingLR(o, N - 40)], [40]), N),
-    (schedules.warmup_cosine(0.1, 7, 100, 0.02), 0.1, lambda o: LR.SequentialLR(
-        o, [LR.LinearLR(o, 1 / 7, total_iters=7), LR.CosineAnnealingLR(o, 93, 0.02)], [7]), 101),
-    (schedules.one_cycle(0.2, N), 0.2, lambda o: LR.OneCycleLR(o, 0.2, N, cycle_momentum=False), N),
-    (schedules.one_cycle(0.5, 120, 0.25, 10.0, 100.0, "linear"), 0.5,
-     lambda o: LR.OneCycleLR(o, 0.5, 120, pct_start=0.25, anneal_strategy="linear",
-                             div_factor=10.0, final_div_factor=100.0, cycle_momentum=False), 120),
+CASES = [  # (ours, base lr, torch scheduler from (lr_scheduler, optimizer), steps), named by it
+    pytest.param(schedules.constant(0.3), 0.3, lambda s, o: s.ConstantLR(o, factor=1.0), N,
+                 id="0.3-ConstantLR(factor=1.0)"),
+    pytest.param(schedules.step_decay(0.5, 37), 0.5, lambda s, o: s.StepLR(o, 37), N,
+                 id="0.5-StepLR(37)"),
+    pytest.param(schedules.step_decay(0.2, 10, 0.7), 0.2, lambda s, o: s.StepLR(o, 10, 0.7), N,
+                 id="0.2-StepLR(10, 0.7)"),
+    pytest.param(schedules.exponential_decay(0.1, 0.99), 0.1,
+                 lambda s, o: s.ExponentialLR(o, 0.99), N, id="0.1-ExponentialLR(0.99)"),
+    pytest.param(schedules.cosine_annealing(0.1, 100), 0.1,
+                 lambda s, o: s.CosineAnnealingLR(o, 100), N, id="0.1-CosineAnnealingLR(100)"),
+    pytest.param(schedules.cosine_annealing(0.1, 150, 0.01), 0.1,
+                 lambda s, o: s.CosineAnnealingLR(o, 150, 0.01), N,
+                 id="0.1-CosineAnnealingLR(150, 0.01)"),
+    pytest.param(schedules.linear_warmup(0.1, 50), 0.1,
+                 lambda s, o: s.LinearLR(o, total_iters=50), N, id="0.1-LinearLR(total_iters=50)"),
+    pytest.param(schedules.linear_warmup(0.1, 20, 0.05), 0.1,
+                 lambda s, o: s.LinearLR(o, 0.05, total_iters=20), N,
+                 id="0.1-LinearLR(0.05, total_iters=20)"),
+    pytest.param(schedules.warmup_cosine(0.1, 40, N), 0.1, lambda s, o: s.SequentialLR(
+        o, [s.LinearLR(o, 1 / 40, total_iters=40), s.CosineAnnealingLR(o, N - 40)], [40]), N,
+                 id=f"0.1-SequentialLR(LinearLR(1/40, 40), CosineAnnealingLR({N - 40}))"),
+    pytest.param(schedules.warmup_cosine(0.1, 7, 100, 0.02), 0.1, lambda s, o: s.SequentialLR(
+        o, [s.LinearLR(o, 1 / 7, total_iters=7), s.CosineAnnealingLR(o, 93, 0.02)], [7]), 101,
+                 id="0.1-SequentialLR(LinearLR(1/7, 7), CosineAnnealingLR(93, 0.02))"),
+    pytest.param(schedules.one_cycle(0.2, N), 0.2,
+                 lambda s, o: s.OneCycleLR(o, 0.2, N, cycle_momentum=False), N,
+                 id=f"0.2-OneCycleLR(0.2, {N})"),
+    pytest.param(schedules.one_cycle(0.5, 120, 0.25, 10.0, 100.0, "linear"), 0.5,
+                 lambda s, o: s.OneCycleLR(o, 0.5, 120, pct_start=0.25, anneal_strategy="linear",
+                                           div_factor=10.0, final_div_factor=100.0,
+                                           cycle_momentum=False), 120,
+                 id="0.5-OneCycleLR(0.5, 120, 0.25, linear, 10.0, 100.0)"),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(("schedule", "base_lr", "make_scheduler", "steps"), CASES)
-def test_equals_torch_lr_scheduler(schedule, base_lr, make_scheduler, steps):
-    expected = torch_lrs(base_lr, make_scheduler, steps)
+def test_equals_torch_lr_scheduler(schedule, base_lr, make_scheduler, steps, request):
+    name = f"{request.node.callspec.id}/{steps}"
+    expected = reference(name, partial(torch_lrs, base_lr, make_scheduler, steps))
     t = np.arange(steps)
     np.testing.assert_allclose(schedule(t), expected, rtol=1e-12, atol=1e-12 * base_lr)
     # vectorized and scalar calls agree exactly

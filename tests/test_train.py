@@ -5,16 +5,16 @@ kept steps, divergence, undefined gradients and limits."""
 from __future__ import annotations
 
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
-from test_optimizers import CONFIGS, FAMILY, torch_trajectory
+from reference import reference
+from test_optimizers import CONFIGS, FAMILY, label, torch_trajectory
 from test_simulate import MIX, STARTS, Quadratic
 
 from optimizers import make_optimizer, schedules, simulate_many, train
 from optimizers.engine import MAX_PARAMS, MAX_STEPS
-
-pytest.importorskip("torch")
 
 P = 6
 SCALES = np.array([1.0, 3.0, 0.5, 8.0, 2.0, 0.2])
@@ -36,7 +36,10 @@ def test_every_optimizer_matches_torch_over_six_parameters_in_one_mixed_call():
     run = train(quartic_grad, opts, starts, 200)
     assert run.thetas.shape == (201, len(opts), P) and run.diverged_at == [None] * len(opts)
     for r, (opt, config) in enumerate(zip(opts, CONFIGS, strict=True)):
-        expected = torch_trajectory(opt, quartic_grad, starts[r], steps=200)
+        expected = reference(
+            f"quartic/{label(opt)}",
+            partial(torch_trajectory, opt, quartic_grad, starts[r], steps=200),
+        )
         assert np.linalg.norm(expected[-1] - starts[r]) > 0.05, config
         np.testing.assert_allclose(run.thetas[:, r], expected, rtol=1e-9, atol=1e-12,
                                    err_msg=str(config))  # fmt: skip
