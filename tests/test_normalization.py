@@ -1,8 +1,10 @@
 """Feature scaling and batch norm (LECTURE.md part 5) against closed forms and torch."""
 
+from functools import partial
+
 import numpy as np
 import pytest
-import torch
+from reference import reference
 
 from optimizers import make_optimizer, simulate
 from surfaces.normalization import (
@@ -147,47 +149,78 @@ def test_measured_rate_of_too_short_or_zero_runs_is_nan():
 # ---- Batch normalization -------------------------------------------------------------------------
 
 
-def test_batch_norm_matches_torch_in_training_mode():
-    z = np.random.default_rng(0).normal(3.0, 2.0, size=16)
+def torch_batch_norm_layer(z: np.ndarray, gamma: float, beta: float) -> np.ndarray:
+    """torch's BatchNorm1d(1) with weight γ and bias β on z, in training mode."""
+    import torch
+
     layer = torch.nn.BatchNorm1d(1, dtype=torch.float64)
     with torch.no_grad():
-        layer.weight.fill_(1.7)
-        layer.bias.fill_(-0.4)
-    expected = layer(torch.tensor(z)[:, None]).detach().numpy()[:, 0]
+        layer.weight.fill_(gamma)
+        layer.bias.fill_(beta)
+        return layer(torch.tensor(z)[:, None]).numpy()[:, 0]
+
+
+def test_batch_norm_matches_torch_in_training_mode():
+    z = np.random.default_rng(0).normal(3.0, 2.0, size=16)
+    expected = reference("layer(z0, 1.7, -0.4)", partial(torch_batch_norm_layer, z, 1.7, -0.4))
     np.testing.assert_allclose(batch_norm(z, 1.7, -0.4), expected, rtol=1e-12)
+
+
+def torch_running(zs: list[np.ndarray], z: np.ndarray) -> dict[str, np.ndarray]:
+    """BatchNorm1d(1, momentum=0.1)'s running mean and variance after each batch of ``zs`` in
+    training mode, then its eval-mode output on z."""
+    import torch
+
+    layer = torch.nn.BatchNorm1d(1, momentum=0.1, dtype=torch.float64)
+    means, variances = [], []
+    with torch.no_grad():
+        for batch in zs:
+            layer.train()(torch.tensor(batch)[:, None])
+            means.append(layer.running_mean.item())
+            variances.append(layer.running_var.item())
+        evaluated = layer.eval()(torch.tensor(z)[:, None]).numpy()[:, 0]
+    return {"mean": np.array(means), "var": np.array(variances), "eval": evaluated}
 
 
 def test_running_averages_match_torch_batchnorm1d():
     rng = np.random.default_rng(1)
-    layer = torch.nn.BatchNorm1d(1, momentum=0.1, dtype=torch.float64)
-    stats = RunningStats()
-    for size in (4, 8, 2, 16, 5):
-        z = rng.normal(5.0, 3.0, size=size)
-        layer.train()(torch.tensor(z)[:, None])
-        stats = update_running(stats, z)
-        assert stats.mean == pytest.approx(layer.running_mean.item(), rel=1e-12)
-        assert stats.var == pytest.approx(layer.running_var.item(), rel=1e-12)
+    zs = [rng.normal(5.0, 3.0, size=size) for size in (4, 8, 2, 16, 5)]
     z = rng.normal(5.0, 3.0, size=3)
-    expected = layer.eval()(torch.tensor(z)[:, None]).detach().numpy()[:, 0]
-    np.testing.assert_allclose(normalize_with(z, stats, 1.0, 0.0), expected, rtol=1e-12)
+    theirs = reference("running(z1)", partial(torch_running, zs, z))
+    stats = RunningStats()
+    for batch, mean, var in zip(zs, theirs["mean"], theirs["var"], strict=True):
+        stats = update_running(stats, batch)
+        assert stats.mean == pytest.approx(mean, rel=1e-12)
+        assert stats.var == pytest.approx(var, rel=1e-12)
+    np.testing.assert_allclose(normalize_with(z, stats, 1.0, 0.0), theirs["eval"], rtol=1e-12)
     with pytest.raises(ValueError):
         update_running(stats, np.array([1.0]))
 
 
+def torch_bn_gradient(w, x: np.ndarray, t: np.ndarray, gamma: float, beta: float) -> dict:
+    """Mean of (γ·BN(w·x) + β − t)² in training mode and its gradient in w, γ and β, by torch's
+    autograd."""
+    import torch
+
+    params = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+              for k, v in {"w": w, "gamma": gamma, "beta": beta}.items()}  # fmt: skip
+    z = torch.tensor(x) @ params["w"]
+    out = torch.nn.functional.batch_norm(z[:, None], None, None, training=True, eps=EPS)
+    loss = torch.mean((params["gamma"] * out[:, 0] + params["beta"] - torch.tensor(t)) ** 2)
+    loss.backward()
+    return {"loss": loss.detach().numpy()} | {k: p.grad.numpy() for k, p in params.items()}
+
+
 def test_bn_gradient_matches_torch_autograd():
     data = bn_data(32, 2)
-    w = torch.tensor([0.7, -1.3], dtype=torch.float64, requires_grad=True)
-    gamma = torch.tensor(1.4, dtype=torch.float64, requires_grad=True)
-    beta = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
-    z = torch.tensor(data.x) @ w
-    out = torch.nn.functional.batch_norm(z[:, None], None, None, training=True, eps=EPS)
-    loss = torch.mean((gamma * out[:, 0] + beta - torch.tensor(data.t)) ** 2)
-    loss.backward()
+    theirs = reference(
+        "gradient(32, 2)", partial(torch_bn_gradient, [0.7, -1.3], data.x, data.t, 1.4, 0.3)
+    )
     ours = bn_loss_and_grad(np.array([0.7, -1.3]), data.x, data.t, 1.4, 0.3)
-    assert float(ours.loss) == pytest.approx(loss.item(), rel=1e-12)
-    np.testing.assert_allclose(ours.w, w.grad.numpy(), rtol=1e-10)
-    assert float(ours.gamma) == pytest.approx(gamma.grad.item(), rel=1e-10)
-    assert float(ours.beta) == pytest.approx(beta.grad.item(), rel=1e-10)
+    assert float(ours.loss) == pytest.approx(theirs["loss"], rel=1e-12)
+    np.testing.assert_allclose(ours.w, theirs["w"], rtol=1e-10)
+    assert float(ours.gamma) == pytest.approx(theirs["gamma"], rel=1e-10)
+    assert float(ours.beta) == pytest.approx(theirs["beta"], rel=1e-10)
 
 
 def test_bn_loss_is_scale_invariant_and_gradient_orthogonal_to_w():
@@ -222,23 +255,28 @@ def test_gradient_descent_under_bn_grows_the_norm_and_slows_the_turn():
     assert big_step == pytest.approx(steps[0] / 4, rel=2e-3)
 
 
-def torch_bn_loss(w: torch.Tensor, x: np.ndarray, t: np.ndarray, gamma=1.0, beta=0.0):
-    """Mean of (γ·BN(w·x) + β − t)² in training mode, torch's batch norm; w may be a stack."""
+def torch_bn_loss(w: np.ndarray, x: np.ndarray, t: np.ndarray, gamma: float, beta: float) -> dict:
+    """Mean of (γ·BN(w·x) + β − t)² in training mode, torch's batch norm, for each w of a stack
+    (k, 2), and the gradient of their sum in the stack."""
+    import torch
+
+    w = torch.tensor(w, requires_grad=True)
     z = torch.tensor(x) @ w.T  # (B, k)
     out = torch.nn.functional.batch_norm(z, None, None, training=True, eps=EPS)
-    return torch.mean((gamma * out + beta - torch.tensor(t)[:, None]) ** 2, dim=0)
+    loss = torch.mean((gamma * out + beta - torch.tensor(t)[:, None]) ** 2, dim=0)
+    loss.sum().backward()
+    return {"loss": loss.detach().numpy(), "grad": w.grad.numpy()}
 
 
 @pytest.mark.parametrize("size", [2, 7, 256])
 def test_bn_loss_and_gradient_over_a_stack_of_w_match_torch(size):
     data = bn_data(256, 5)
     x, t = data.x[:size], data.t[:size]
-    w = torch.tensor(np.random.default_rng(size).normal(size=(40, 2)), requires_grad=True)
-    loss = torch_bn_loss(w, x, t, 0.8, -0.3)
-    loss.sum().backward()
-    ours = bn_loss_and_grad(w.detach().numpy(), x, t, 0.8, -0.3)
-    np.testing.assert_allclose(ours.loss, loss.detach().numpy(), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(ours.w, w.grad.numpy(), rtol=1e-8, atol=1e-10)
+    w = np.random.default_rng(size).normal(size=(40, 2))
+    theirs = reference(f"stack(256, 5)[:{size}]", partial(torch_bn_loss, w, x, t, 0.8, -0.3))
+    ours = bn_loss_and_grad(w, x, t, 0.8, -0.3)
+    np.testing.assert_allclose(ours.loss, theirs["loss"], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours.w, theirs["grad"], rtol=1e-8, atol=1e-10)
 
 
 def test_losses_by_direction_are_each_batch_loss_on_the_unit_circle():
@@ -246,27 +284,39 @@ def test_losses_by_direction_are_each_batch_loss_on_the_unit_circle():
     epoch = batches(256, 32, 0)
     angles = np.linspace(-np.pi, np.pi, 13)
     per_batch, whole = losses_by_direction(data, epoch, 1.5, 0.5, angles)
-    circle = torch.tensor(np.column_stack([np.cos(angles), np.sin(angles)]))
+    circle = np.column_stack([np.cos(angles), np.sin(angles)])
     assert per_batch.shape == (8, 13)
-    for row, idx in zip(per_batch, epoch, strict=True):
-        expected = torch_bn_loss(circle, data.x[idx], data.t[idx], 1.5, 0.5).numpy()
-        np.testing.assert_allclose(row, expected, rtol=1e-10)
-    np.testing.assert_allclose(whole, torch_bn_loss(circle, data.x, data.t, 1.5, 0.5).numpy(),
-                               rtol=1e-10)  # fmt: skip
+    for i, (row, idx) in enumerate(zip(per_batch, epoch, strict=True)):
+        expected = reference(
+            f"circle(256, 0)/batch {i}",
+            partial(torch_bn_loss, circle, data.x[idx], data.t[idx], 1.5, 0.5),
+        )
+        np.testing.assert_allclose(row, expected["loss"], rtol=1e-10)
+    expected = reference(
+        "circle(256, 0)/whole", partial(torch_bn_loss, circle, data.x, data.t, 1.5, 0.5)
+    )
+    np.testing.assert_allclose(whole, expected["loss"], rtol=1e-10)
+
+
+def torch_scale_gap(x: np.ndarray, w: np.ndarray, a: float) -> np.ndarray:
+    """max |BN(a·w·x) − BN(w·x)| over the batch, torch's batch norm in training mode."""
+    import torch
+
+    z = (torch.tensor(x) @ torch.tensor(w))[:, None]
+    out = [torch.nn.functional.batch_norm(s * z, None, None, training=True, eps=EPS)
+           for s in (1.0, a)]  # fmt: skip
+    return (out[1] - out[0]).abs().max().numpy()
 
 
 def test_scale_invariance_check_against_torch():
     data = bn_data(256, 0)
     w = np.array([-0.4, 0.25])
     check = scale_invariance(data, w, 10.0, 1.2, 0.3)
-    z = torch.tensor(data.x) @ torch.tensor(w)
-    bn = [torch.nn.functional.batch_norm(a * z[:, None], None, None, training=True, eps=EPS)
-          for a in (1.0, 10.0)]  # fmt: skip
-    gap = (1.2 * (bn[1] - bn[0])).abs().max().item()
-    assert check.output_gap == pytest.approx(gap, rel=1e-6)
-    losses = [torch_bn_loss(torch.tensor(a * w)[None], data.x, data.t, 1.2, 0.3).item()
-              for a in (1, 10)]  # fmt: skip
-    assert check.loss_gap == pytest.approx(abs(losses[1] - losses[0]), rel=1e-6)
+    gap = reference("scale_gap(256, 0)", partial(torch_scale_gap, data.x, w, 10.0))
+    assert check.output_gap == pytest.approx(1.2 * gap, rel=1e-6)
+    stack = np.array([w, 10 * w])
+    losses = reference("scaled(256, 0)", partial(torch_bn_loss, stack, data.x, data.t, 1.2, 0.3))
+    assert check.loss_gap == pytest.approx(abs(np.diff(losses["loss"])[0]), rel=1e-6)
     # Only ε = 10⁻⁵ keeps BN(a·w·x) from BN(w·x): the gaps are of order ε/σ², the cosine too.
     assert 0 < check.output_gap < 1e-3 and abs(check.cosine) < 1e-2
     exact = bn_loss_and_grad(w, data.x, data.t, 1.2, 0.3, eps=0.0)
@@ -281,42 +331,63 @@ def test_norm_growth_of_a_run():
     np.testing.assert_allclose(growth.effective, [0.3, 0.15, 0.075])
 
 
-def torch_training(data, batch_size: int, steps: int, lr: float, seed: int):
-    """The BN unit trained by torch: Linear(2, 1, bias=False), BatchNorm1d(1, momentum=0.1), SGD,
-    on the same batches (a seeded permutation per epoch, as ``train_batch_norm`` draws them)."""
+def torch_training(n: int, seed: int, batch_size: int, steps: int, lr: float) -> dict:
+    """The BN unit trained by torch: Linear(2, 1, bias=False), BatchNorm1d(1, momentum=0.1), SGD
+    from w = (1, 0), on bn_data(n, seed) in the same batches (a seeded permutation per epoch, as
+    ``train_batch_norm`` draws them); then its test MSE on bn_data(n, seed + 1) with the running
+    statistics, and with each test batch of 2 (``batches(n, 2, seed)``) normalized on its own."""
+    import torch
+
+    data, test = bn_data(n, seed), bn_data(n, seed + 1)
     w = torch.tensor([1.0, 0.0], dtype=torch.float64, requires_grad=True)
     layer = torch.nn.BatchNorm1d(1, momentum=BN_MOMENTUM, eps=EPS, dtype=torch.float64)
     optimizer = torch.optim.SGD([w, layer.weight, layer.bias], lr=lr)
+
+    def mse(x, t):
+        return torch.mean((layer(x @ w[:, None])[:, 0] - t) ** 2)
+
     x, t = torch.tensor(data.x), torch.tensor(data.t)
     per_epoch = len(t) // batch_size
     for step in range(steps):
         idx = torch.tensor(batches(len(t), batch_size, seed + step // per_epoch)[step % per_epoch])
-        loss = torch.mean((layer(x[idx] @ w[:, None])[:, 0] - t[idx]) ** 2)
+        loss = mse(x[idx], t[idx])
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    return w.detach(), layer.eval()
+    trained = {
+        "w": w.detach().numpy(),
+        "gamma": layer.weight.item(),
+        "beta": layer.bias.item(),
+        "running_mean": layer.running_mean.item(),
+        "running_var": layer.running_var.item(),
+    }
+    x, t = torch.tensor(test.x), torch.tensor(test.t)
+    pairs = torch.tensor(batches(n, 2, seed))
+    with torch.no_grad():
+        layer.eval()
+        running = mse(x, t).item()
+        layer.train()  # the running statistics move from here on: they are read above
+        own = torch.stack([mse(x[idx], t[idx]) for idx in pairs]).mean().item()
+    return trained | {"test_running": running, "test_pairs": own}
 
 
 def test_training_and_evaluation_match_a_torch_model():
     data, test = bn_data(256, 0), bn_data(256, 1)
     trained = train_batch_norm(data, (1.0, 0.0), batch_size=16, steps=300, lr=0.05)
-    w, layer = torch_training(data, 16, 300, 0.05, 0)
-    np.testing.assert_allclose(trained.w[-1], w.numpy(), rtol=1e-9)
-    assert trained.gamma[-1] == pytest.approx(layer.weight.item(), rel=1e-9)
-    assert trained.beta[-1] == pytest.approx(layer.bias.item(), rel=1e-9)
+    args = (256, 0, 16, 300, 0.05)
+    theirs = reference(f"training{args}", partial(torch_training, *args))
+    np.testing.assert_allclose(trained.w[-1], theirs["w"], rtol=1e-9)
+    assert trained.gamma[-1] == pytest.approx(theirs["gamma"], rel=1e-9)
+    assert trained.beta[-1] == pytest.approx(theirs["beta"], rel=1e-9)
     result = evaluate(trained, data, test, (1, 2, 64), seed=0)
-    assert result.running.mean == pytest.approx(layer.running_mean.item(), rel=1e-9)
-    assert result.running.var == pytest.approx(layer.running_var.item(), rel=1e-9)
-    with torch.no_grad():
-        z = torch.tensor(test.x) @ w[:, None]
-        with_running = torch.mean((layer(z)[:, 0] - torch.tensor(test.t)) ** 2).item()
-    assert result.with_running == pytest.approx(with_running, rel=1e-9)
+    assert result.running.mean == pytest.approx(theirs["running_mean"], rel=1e-9)
+    assert result.running.var == pytest.approx(theirs["running_var"], rel=1e-9)
+    assert result.with_running == pytest.approx(theirs["test_running"], rel=1e-9)
     # Batch of one: z − μ_B = 0, so every prediction is β and the loss is E[(β − t)²].
     assert result.own[0] == pytest.approx(np.mean((trained.beta[-1] - test.t) ** 2), rel=1e-12)
     assert result.own[0] > 2 * result.with_running and result.own[1] > 2 * result.with_running
     assert result.own[2] == pytest.approx(result.with_running, rel=0.1)
     # The running statistics track the whole training set's, within the batch noise.
-    assert result.whole.mean == pytest.approx(float((torch.tensor(data.x) @ w).mean()), rel=1e-9)
+    assert result.whole.mean == pytest.approx(float((data.x @ theirs["w"]).mean()), rel=1e-9)
     assert result.running.mean == pytest.approx(result.whole.mean, abs=0.2 * result.whole.var**0.5)
     assert result.running.var == pytest.approx(result.whole.var, rel=0.3)

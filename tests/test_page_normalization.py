@@ -2,14 +2,15 @@
 against NumPy's and torch's own, controls, links, and each preset's story."""
 
 import json
+from functools import partial
 
 import numpy as np
 import pytest
-import torch
 from helpers import figures, link, open_preset, run_page, traces
-from test_normalization import torch_training
+from reference import reference
+from test_normalization import torch_scale_gap, torch_training
 
-from surfaces.normalization import EPS, batches, bn_data, feature_data, standardize
+from surfaces.normalization import bn_data, feature_data, standardize
 from ui.format import number
 from views.normalization import BN_DIRECTION, BN_STARTS, N_BN, PRESETS, SEED, SPREAD_SEEDS
 
@@ -42,6 +43,13 @@ def curvatures(scale: float = 100.0, n: int = 1000, seed: int = SEED) -> list[np
     """2XᵀX/N of the raw and the standardized features, from the data."""
     x = feature_data(scale, n, seed).x
     return [2 * v.T @ v / n for v in (x, standardize(x))]
+
+
+def trained_by_torch(batch_size: int, steps: int) -> dict[str, np.ndarray]:
+    """torch's BN unit after ``steps`` of SGD at η = 0.05 on the page's data, and its test MSEs
+    (test_normalization.torch_training)."""
+    args = (N_BN, SEED, batch_size, steps, 0.05)
+    return reference(f"training{args}", partial(torch_training, *args))
 
 
 @pytest.fixture(scope="module")
@@ -112,11 +120,8 @@ def test_every_section_draws(default):
 
 def test_scale_invariance_is_checked_against_torch(default):
     w = BN_STARTS[0] * np.array([np.cos(BN_DIRECTION), np.sin(BN_DIRECTION)])
-    data = bn_data(N_BN, SEED)
-    z = torch.tensor(data.x) @ torch.tensor(w)
-    out = [torch.nn.functional.batch_norm(a * z[:, None], None, None, training=True, eps=EPS)
-           for a in (1.0, 10.0)]  # fmt: skip
-    gap = (out[1] - out[0]).abs().max().item()
+    gap = reference(f"scale_gap({N_BN}, {SEED})",
+                    partial(torch_scale_gap, bn_data(N_BN, SEED).x, w, 10.0))  # fmt: skip
     note = caption(default, "Checked at the first run's start w")
     assert f"with a = 10, BN(a·w·x) and BN(w·x) differ by at most {number(gap, 2)}" in note
     assert 0 < gap < 1e-3  # only ε keeps it from 0
@@ -124,23 +129,16 @@ def test_scale_invariance_is_checked_against_torch(default):
 
 def test_running_averages_and_test_losses_match_a_torch_model(default):
     """PyTorch's BatchNorm1d, momentum 0.1, trained on the same batches with SGD."""
-    w, layer = torch_training(bn_data(N_BN, SEED), 16, 200, 0.05, SEED)
+    theirs = trained_by_torch(16, 200)
     note = caption(default, "After 200 steps of batch 16")
-    assert f"running mean {number(layer.running_mean.item(), 3)}" in note
-    assert f"running variance {number(layer.running_var.item(), 3)}" in note
+    assert f"running mean {number(theirs['running_mean'], 3)}" in note
+    assert f"running variance {number(theirs['running_var'], 3)}" in note
     assert "1/0.1 = 10 steps" in note
     test = bn_data(N_BN, SEED + 1)
-    x, t = torch.tensor(test.x), torch.tensor(test.t)
-    with torch.no_grad():
-        running = torch.mean((layer(x @ w[:, None])[:, 0] - t) ** 2).item()
-        pairs = torch.tensor(batches(N_BN, 2, SEED))
-        layer.train()
-        own = [torch.mean((layer(x[idx] @ w[:, None])[:, 0] - t[idx]) ** 2) for idx in pairs]
     shown = cards(default)
-    assert shown["test MSE, running statistics"] == number(running, 3)
-    pairs_mse = torch.stack(own).mean().item()
-    assert shown["test MSE, own statistics, batch of 2"] == number(pairs_mse, 3)
-    beta = layer.bias.item()  # a batch of one normalizes to 0: every prediction is β
+    assert shown["test MSE, running statistics"] == number(theirs["test_running"], 3)
+    assert shown["test MSE, own statistics, batch of 2"] == number(theirs["test_pairs"], 3)
+    beta = theirs["beta"]  # a batch of one normalizes to 0: every prediction is β
     assert shown["test MSE, own statistics, batch of 1"] == number(np.mean((beta - test.t) ** 2), 3)
 
 
@@ -282,9 +280,8 @@ def test_preset_heavy_ball_momentum():
 
 def test_preset_batch_of_one_at_test_time():
     at = open_preset(PAGE, PRESETS, "Batch of one at test time")
-    _w, layer = torch_training(bn_data(N_BN, SEED), 8, 300, 0.05, SEED)
+    beta = trained_by_torch(8, 300)["beta"]
     test = bn_data(N_BN, SEED + 1)
-    beta = layer.bias.item()
     one = float(cards(at)["test MSE, own statistics, batch of 1"])
     running = float(cards(at)["test MSE, running statistics"])
     assert cards(at)["test MSE, own statistics, batch of 1"] == number(
