@@ -74,9 +74,9 @@ def test_burst_is_the_effective_step_crossing_two_over_curvature():
 
 
 def test_pytorch_adagrad_sigma_only_grows_the_lectures_shrinks():
-    torch_sigma = adagrad(1.0, "pytorch").sigmas
+    summed_sigma = adagrad(1.0, "pytorch").sigmas
     lecture_sigma = adagrad(1.0).sigmas
-    assert np.all(np.diff(torch_sigma, axis=0) >= 0)
+    assert np.all(np.diff(summed_sigma, axis=0) >= 0)
     assert lecture_sigma[-1, 1] < 0.5 * lecture_sigma[:, 1].max()
 
 
@@ -85,10 +85,10 @@ def test_pytorch_adagrad_is_the_lectures_with_inverse_square_root_decay():
     is added."""
     decay = schedules.noam(d_model=1, warmup_steps=1, factor=10.0)  # 10·min(s^−½, s) = 10/√s
     np.testing.assert_allclose(decay(np.arange(5)), 10 / np.sqrt(np.arange(1, 6)))
-    torch = adagrad(10.0, "pytorch", steps=3000).points
+    summed = adagrad(10.0, "pytorch", steps=3000).points
     lecture = adagrad(decay, steps=3000).points
-    np.testing.assert_allclose(lecture, torch, rtol=1e-6)
-    assert burst(torch, OPTIMUM, SURFACE.domain).bursts == 0
+    np.testing.assert_allclose(lecture, summed, rtol=1e-6)
+    assert burst(summed, OPTIMUM, SURFACE.domain).bursts == 0
 
 
 def test_adam_without_warmup_takes_a_wild_first_step():

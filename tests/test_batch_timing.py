@@ -2,9 +2,11 @@
 turns one update into an epoch, and what it refuses. No wall-clock assertions: a fake clock
 makes the arithmetic exact, and real timings are only checked for being measurements."""
 
+from functools import partial
+
 import numpy as np
 import pytest
-import torch
+from reference import reference
 
 from surfaces import get_surface
 from surfaces.data import time_batch_gradients
@@ -48,12 +50,20 @@ def test_an_update_is_the_best_of_its_repeats_and_an_epoch_is_n_over_b_updates()
         assert len(set(idx.tolist())) == size and idx.min() >= 0 and idx.max() < 40
 
 
+def torch_batches(n: int, size: int) -> np.ndarray:
+    """How many batches torch's DataLoader gives over n samples with drop_last=True."""
+    import torch
+
+    return np.array(len(torch.utils.data.DataLoader(range(n), batch_size=size, drop_last=True)))
+
+
 @pytest.mark.parametrize("size", [1, 3, 7, 40])
 def test_updates_per_epoch_match_a_torch_data_loader_that_drops_the_last_partial_batch(size):
     """The simulator drops an epoch's partial batch (torch's drop_last=True); so does the count."""
-    loader = torch.utils.data.DataLoader(range(RBF.n_samples), batch_size=size, drop_last=True)
     (row,) = time_batch_gradients(RBF, [size], repeats=1)
-    assert row.updates_per_epoch == len(loader)
+    batches = reference(f"DataLoader(range({RBF.n_samples}), {size}, drop_last=True)",
+                        partial(torch_batches, RBF.n_samples, size))  # fmt: skip
+    assert row.updates_per_epoch == batches
 
 
 def test_a_real_surface_is_timed_with_its_own_batch_gradient():

@@ -1,13 +1,14 @@
 """The softmax classification surfaces (LECTURE.md part 4) against PyTorch autograd and SciPy."""
 
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
 import scipy.special
-import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference import reference
 
 from optimizers import make_optimizer, simulate
 from surfaces import get_surface
@@ -16,8 +17,10 @@ from surfaces.classification import log_softmax, soft_target, softmax
 KEYS = ("softmax_mse", "softmax_ce")
 
 
-def _reference(key: str, target: float, y3: float, points: np.ndarray):
-    """Loss, gradient and Hessian over (y₁, y₂) by torch autograd in float64."""
+def torch_derivatives(key: str, target: float, y3: float, points: np.ndarray) -> dict:
+    """Loss, gradient and Hessian over (y₁, y₂) at each point, by torch autograd in float64."""
+    import torch
+
     q = torch.tensor(soft_target(target), dtype=torch.float64)
 
     def loss(v: torch.Tensor) -> torch.Tensor:
@@ -34,7 +37,14 @@ def _reference(key: str, target: float, y3: float, points: np.ndarray):
         values.append(value.item())
         grads.append(grad.numpy())
         hessians.append(torch.autograd.functional.hessian(loss, v.detach()).numpy())
-    return np.array(values), np.array(grads), np.array(hessians)
+    return {"value": np.array(values), "grad": np.array(grads), "hessian": np.array(hessians)}
+
+
+def by_torch(key: str, target: float, y3: float, points: np.ndarray, name: str) -> tuple:
+    """torch_derivatives at ``points`` (called ``name``), through the stored references."""
+    theirs = reference(f"{key}(target={target}, y3={y3})/{name}",
+                       partial(torch_derivatives, key, target, y3, points))  # fmt: skip
+    return theirs["value"], theirs["grad"], theirs["hessian"]
 
 
 @pytest.fixture(autouse=True)
@@ -68,7 +78,7 @@ def test_value_gradient_hessian_match_torch_autograd(key, target, y3):
     s = get_surface(key, target=target, y3=y3)
     points = np.random.default_rng(7).uniform(-10, 10, size=(12, 2))
     points = np.vstack([points, [[-10.0, 10.0], [10.0, -10.0], [0.0, 0.0]]])
-    value, grad, hessian = _reference(key, target, y3, points)
+    value, grad, hessian = by_torch(key, target, y3, points, "uniform(7)+3")
     x, y = points.T
     np.testing.assert_allclose(s.f(x, y), value, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(s.grad(x, y), grad, rtol=1e-8, atol=1e-12)
@@ -82,7 +92,7 @@ def test_extreme_logits_stay_finite_and_exact(key, target):
     points = np.array([[1e4, -1e4], [-1e4, 1e4], [1e4, 1e4], [-1e4, -1e4], [1e4, 9990.0]])
     s = get_surface(key, target=target, y3=-1000.0)
     x, y = points.T
-    value, grad, hessian = _reference(key, target, -1000.0, points)
+    value, grad, hessian = by_torch(key, target, -1000.0, points, "extreme")
     assert np.isfinite(s.f(x, y)).all() and np.isfinite(s.grad(x, y)).all()
     assert np.isfinite(s.hessian(x, y)).all()
     np.testing.assert_allclose(s.f(x, y), value, rtol=1e-12, atol=1e-12)

@@ -2,9 +2,11 @@
 references: torch autograd for the RBF neuron, brentq for the double well, hand-written update
 loops for the momentum forms."""
 
+from functools import partial
+
 import numpy as np
 import pytest
-import torch
+from reference import reference
 from scipy.optimize import brentq
 
 from optimizers import make_optimizer, simulate
@@ -18,13 +20,8 @@ from viz.momentum import (
     weights_figure,
 )
 
-torch.set_default_dtype(torch.float64)
 RBF = get_surface("rbf_neuron")
 WELL = get_surface("double_well")
-
-
-def _torch_loss(w, u, t):
-    return torch.mean((t - w[1] * torch.exp(-((u - w[0]) ** 2))) ** 2)
 
 
 def _dataset():
@@ -35,31 +32,47 @@ def _dataset():
     return u, t + 0.05 * rng.standard_normal(40)
 
 
+def torch_rbf(ws: np.ndarray, idx=slice(None)) -> dict[str, np.ndarray]:
+    """The neuron's MSE mean((t − w₂·exp(−(u − w₁)²))²) over the samples ``idx`` of _dataset, its
+    gradient and Hessian at each w of a stack, by torch autograd (float64)."""
+    import torch
+
+    u, t = (torch.tensor(a[idx]) for a in _dataset())
+
+    def loss(w):
+        return torch.mean((t - w[1] * torch.exp(-((u - w[0]) ** 2))) ** 2)
+
+    values, grads, hessians = [], [], []
+    for row in ws:
+        w = torch.tensor(row, requires_grad=True)
+        value = loss(w)
+        values.append(value.item())
+        grads.append(torch.autograd.grad(value, w)[0].numpy())
+        hessians.append(torch.autograd.functional.hessian(loss, w.detach()).numpy())
+    return {"loss": np.array(values), "grad": np.array(grads), "hessian": np.array(hessians)}
+
+
 def test_rbf_neuron_matches_torch_on_its_own_dataset():
     rng = np.random.default_rng(0)
     u, t = _dataset()
     assert RBF.n_samples == len(u) == len(t) == 40
-    ut, tt = torch.tensor(u), torch.tensor(t)
     (x0, x1), (y0, y1) = RBF.domain
-    for w in rng.uniform([x0, y0], [x1, y1], size=(5, 2)):
-        wt = torch.tensor(w, requires_grad=True)
-        loss = _torch_loss(wt, ut, tt)
-        (grad,) = torch.autograd.grad(loss, wt)
-        assert RBF.f(*w) == pytest.approx(loss.item(), rel=1e-12)
-        np.testing.assert_allclose(RBF.grad(*w), grad.numpy(), rtol=1e-10, atol=1e-14)
-        idx = np.array([3, 17, 29])
-        batch = _torch_loss(torch.tensor(w), ut[idx], tt[idx]).item()
-        assert RBF.batch_loss(*w, idx) == pytest.approx(batch, rel=1e-12)
+    ws = rng.uniform([x0, y0], [x1, y1], size=(5, 2))
+    idx = np.array([3, 17, 29])
+    full = reference("uniform(0)", partial(torch_rbf, ws))
+    batch = reference("uniform(0)/[3, 17, 29]", partial(torch_rbf, ws, idx))
+    for i, w in enumerate(ws):
+        assert RBF.f(*w) == pytest.approx(full["loss"][i], rel=1e-12)
+        np.testing.assert_allclose(RBF.grad(*w), full["grad"][i], rtol=1e-10, atol=1e-14)
+        assert RBF.batch_loss(*w, idx) == pytest.approx(batch["loss"][i], rel=1e-12)
 
 
 @pytest.mark.parametrize("kind_x_y", RBF.known_critical, ids=lambda c: c[0])
 def test_rbf_neuron_declared_critical_points_are_critical_for_torch(kind_x_y):
     kind, x, y = kind_x_y
-    u, t = (torch.tensor(a) for a in _dataset())
-    w = torch.tensor([x, y], requires_grad=True)
-    (grad,) = torch.autograd.grad(_torch_loss(w, u, t), w)
-    assert grad.norm().item() < 1e-9
-    eig = np.linalg.eigvalsh(torch.autograd.functional.hessian(lambda v: _torch_loss(v, u, t), w))
+    theirs = reference(f"{kind}({x!r}, {y!r})", partial(torch_rbf, np.array([[x, y]])))
+    assert np.linalg.norm(theirs["grad"]) < 1e-9
+    eig = np.linalg.eigvalsh(theirs["hessian"][0])
     assert {"minimum": eig[0] > 0, "saddle": eig[0] < 0 < eig[1]}[kind]
 
 

@@ -6,11 +6,12 @@ Independent references: torch.optim.SGD (PyTorch's momentum form, autograd gradi
 lecture's update m ← λm − ηg, θ ← θ + m written out by hand."""
 
 import re
+from functools import partial
 
 import numpy as np
 import pytest
-import torch
 from helpers import figures, open_preset, run_page
+from reference import reference
 
 from optimizers import make_optimizer, simulate
 from surfaces import get_surface
@@ -109,6 +110,8 @@ def _lecture_momentum(grad, start, lr: float, lam: float, steps: int) -> np.ndar
 
 def _torch_momentum(start, lr: float, lam: float, steps: int) -> np.ndarray:
     """torch.optim.SGD with momentum on the double well, gradients by autograd."""
+    import torch
+
     theta = torch.tensor(start, dtype=torch.float64, requires_grad=True)
     optimizer = torch.optim.SGD([theta], lr=lr, momentum=lam)
     points = [theta.detach().numpy().copy()]
@@ -156,8 +159,9 @@ def test_the_charts_are_the_runs_of_the_lecture_and_of_torch(default):
     start = WELL.default_start
     np.testing.assert_allclose(lecture, _lecture_momentum(WELL.grad, start, 0.01, 0.9, 300),
                                rtol=1e-9, atol=1e-12)  # fmt: skip
-    np.testing.assert_allclose(pytorch, _torch_momentum(start, 0.01, 0.9, 300), rtol=1e-9,
-                               atol=1e-12)  # fmt: skip
+    args = (start, 0.01, 0.9, 300)
+    expected = reference(f"momentum{args}", partial(_torch_momentum, *args))
+    np.testing.assert_allclose(pytorch, expected, rtol=1e-9, atol=1e-12)
     paths = _figure(default, "Both runs on the full-batch surface")
     sgd = make_optimizer("sgd", lr=1.0)
     noisy = simulate(RBF, sgd, RBF.default_start, 1000, batch_size=1, seed=2)

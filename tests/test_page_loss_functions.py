@@ -1,10 +1,13 @@
 """The MSE vs cross-entropy page (views/loss_functions.py) through AppTest: the lecture's numbers
 against torch autograd, controls, links, and each preset's story."""
 
+from functools import partial
+
 import numpy as np
 import pytest
-import torch
 from helpers import figures, link, open_preset, run_page, traces
+from reference import reference
+from test_classification import torch_derivatives
 
 from ui.format import number
 from views.loss_functions import PRESETS
@@ -12,19 +15,19 @@ from views.loss_functions import PRESETS
 PAGE = "views/loss_functions.py"
 
 
-def reference(loss: str, start, target: int = 1, y3: float = -1000.0) -> tuple[float, float]:
-    """(loss, ‖g‖) at (y₁, y₂) = start by torch autograd, float64."""
-    q = torch.zeros(3, dtype=torch.float64)
-    q[target - 1] = 1.0
-    v = torch.tensor(start, dtype=torch.float64, requires_grad=True)
-    y = torch.cat([v, torch.tensor([y3], dtype=torch.float64)])
-    value = (
-        torch.sum((q - torch.softmax(y, 0)) ** 2)
-        if loss == "MSE"
-        else -torch.sum(q * torch.log_softmax(y, 0))
-    )
-    (grad,) = torch.autograd.grad(value, v)
-    return value.item(), grad.norm().item()
+def by_torch(loss: str, start, target: int = 1, y3: float = -1000.0) -> tuple[float, float]:
+    """(loss, ‖g‖) at (y₁, y₂) = start by torch autograd (test_classification's), float64."""
+    key = {"MSE": "softmax_mse", "CE": "softmax_ce"}[loss]
+    theirs = reference(f"{key}(target={target}, y3={y3})/{start}",
+                       partial(torch_derivatives, key, target, y3, np.array([start])))  # fmt: skip
+    return float(theirs["value"][0]), float(np.linalg.norm(theirs["grad"][0]))
+
+
+def torch_softmax(logits: list[float]) -> np.ndarray:
+    """torch.softmax of the logits in float64."""
+    import torch
+
+    return torch.softmax(torch.tensor(logits, dtype=torch.float64), 0).numpy()
 
 
 def animated(at) -> dict:
@@ -64,8 +67,8 @@ def test_default_view_shows_the_lecture_numbers(default):
     """LECTURE.md part 4: at (−10, 10), target 1, y₃ = −1000, MSE = 2.0 with ‖g‖ ≈ 1e−8 and
     cross-entropy = 20 with ‖g‖ = 1.414."""
     assert not default.exception and not default.warning
-    mse, mse_g = reference("MSE", (-10.0, 10.0))
-    ce, ce_g = reference("CE", (-10.0, 10.0))
+    mse, mse_g = by_torch("MSE", (-10.0, 10.0))
+    ce, ce_g = by_torch("CE", (-10.0, 10.0))
     assert mse == pytest.approx(2.0, abs=1e-6) and 5e-9 < mse_g < 5e-8
     assert ce == pytest.approx(20.0, abs=1e-6) and ce_g == pytest.approx(1.414, abs=5e-4)
     shown = metrics(default)
@@ -102,8 +105,9 @@ def test_softmax_bars_show_the_start_logits_and_probabilities(default):
     roles = ("logits", "probabilities", "target")
     (logits,), (probs,), (target,) = (traces(bars, role) for role in roles)
     assert logits["text"] == ["−10", "10", "−1000"]
-    expected = torch.softmax(torch.tensor([-10.0, 10.0, -1000.0], dtype=torch.float64), 0)
-    np.testing.assert_allclose(probs["y"], expected.numpy(), rtol=1e-12, atol=1e-300)
+    logits = [-10.0, 10.0, -1000.0]
+    expected = reference(f"softmax({logits})", partial(torch_softmax, logits))
+    np.testing.assert_allclose(probs["y"], expected, rtol=1e-12, atol=1e-300)
     assert target["y"] == [1.0, 0.0, 0.0]
     text = next(md.value for md in default.markdown if md.value.startswith("Softmax saturates"))
     assert "leads the next by $20$" in text and r"e^{-20} \approx 2.06\times 10^{-9}" in text
@@ -121,7 +125,7 @@ def test_changing_the_target_changes_both_surfaces(default):
     before, after = animated(default)["layout"]["images"], animated(at)["layout"]["images"]
     assert all(old["source"] != new["source"] for old, new in zip(before, after, strict=True))
     # Class 2 already wins at (−10, 10): MSE = p₁² + (1 − p₂)² ≈ 2e⁻⁴⁰, CE = log(1 + e⁻²⁰).
-    assert metrics(at)["MSE at the start"] == number(reference("MSE", (-10.0, 10.0), 2)[0])
+    assert metrics(at)["MSE at the start"] == number(by_torch("MSE", (-10.0, 10.0), 2)[0])
     assert metrics(at)["cross-entropy at the start"] == number(np.log1p(np.exp(-20.0)))
 
 
@@ -186,7 +190,7 @@ def test_preset_the_lecture_start():
     shown = metrics(at)
     # "MSE is 2 with a gradient norm of about 10⁻⁸ ... does not move at all"
     assert shown["MSE at the start"] == "2" and shown["MSE after 200 steps"] == "2"
-    assert 5e-9 < reference("MSE", (-10.0, 10.0))[1] < 5e-8
+    assert 5e-9 < by_torch("MSE", (-10.0, 10.0))[1] < 5e-8
     np.testing.assert_allclose(markers(at)[0], [-10.0, 10.0], atol=1e-6)
     # "cross-entropy is 20 with gradient norm 1.414 ... down to below 0.01"
     assert shown["cross-entropy at the start"] == "20"
@@ -210,6 +214,6 @@ def test_preset_not_yet_saturated():
         start = value(shown[f"{loss} at the start"])
         end = value(shown[f"{loss} after 200 steps"])
         assert end < start / 10
-    mse, mse_g = reference("MSE", (0.0, 0.0))
+    mse, mse_g = by_torch("MSE", (0.0, 0.0))
     assert shown["MSE at the start"] == number(mse) and mse_g > 0.1  # MSE has a slope here
     assert any(md.value.startswith("Softmax is not saturated") for md in at.markdown)
