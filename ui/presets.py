@@ -67,5 +67,6 @@ def preset_note(presets: Presets) -> None:
     chosen = st.query_params.get(url.PRESET)
     name = next((name for name in presets if slug(name) == chosen), None)
     if name is not None:
-        slot, text = st.empty(), f"**{name}.** {presets[name].note}"
+        slot = st.empty()
+        text = _("**{name}.** {note}").format(name=_(name), note=_(presets[name].note))
         url.on_preset_holds(lambda: slot.info(text, icon="📖"))

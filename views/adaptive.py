@@ -44,7 +44,7 @@ from viz.adaptive import (
 SURFACE = SurfaceSpec("regression")
 ADAPTIVE = ("adagrad", "rmsprop", "adam")
 DEFAULT_LR = {"adagrad": 2.0, "rmsprop": 0.5, "adam": 2.0}
-CONVENTIONS = ("pytorch", "lecture")
+CONVENTIONS = {"pytorch": N_("PyTorch"), "lecture": N_("lecture")}  # σ conventions: labels
 ALPHAS = (0.5, 0.8, 0.9, 0.95, 0.99, 0.999)
 # Each schedule's ηᵗ as the schedule picker sets it (η is the run's learning rate).
 SCHEDULE_LATEX = {
@@ -265,8 +265,9 @@ def optimizer_card(name: str) -> tuple[bool, RunSpec]:
     hyper: tuple = ()
     if name != "adam":
         convention = choice(
-            _("σ convention"), f"ad_{name}_conv", CONVENTIONS, "pytorch", widget="radio",
-            horizontal=True, help=_(HELP["convention"]),
+            _("σ convention"), f"ad_{name}_conv", list(CONVENTIONS), "pytorch", widget="radio",
+            labels=lambda value: _(CONVENTIONS[value]), horizontal=True,
+            help=_(HELP["convention"]),
         )  # fmt: skip
         hyper = (("convention", convention),)
     return shown, RunSpec(name, float(rate), hyper)

@@ -330,7 +330,7 @@ def chooser(surface: Surface, spec: SurfaceSpec, points: list[CriticalPoint]) ->
     ):
         with column:
             point.append(float(number_input(
-                surface.axis_labels[axis], f"cp_{'xy'[axis]}", float(low), float(high),
+                _(surface.axis_labels[axis]), f"cp_{'xy'[axis]}", float(low), float(high),
                 float(default), step=float(10.0 ** math.floor(math.log10((high - low) / 50))),
                 format="%.6g",
             )))  # fmt: skip

@@ -43,32 +43,32 @@ VIEWS = {"2d": N_("🗺️ 2-D view, animated"), "3d": N_("🏔️ 3-D surface")
 TOLERANCES = (1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1)
 
 PRESETS = {
-    "Adam vs SGD on Rosenbrock": Preset(
-        "In the long curved valley plain gradient descent crawls; Adam's per-parameter step "
-        "size walks along the valley floor.",
+    N_("Adam vs SGD on Rosenbrock"): Preset(
+        N_("In the long curved valley plain gradient descent crawls; Adam's per-parameter step "
+           "size walks along the valley floor."),
         {"surface": "rosenbrock", "start_x": -1.2, "start_y": 1.0, "steps": 1000, "runs": 2,
          "r0_opt": "sgd", "r0_lr": 0.001, "r1_opt": "adam", "r1_lr": 0.05},
     ),
-    "Momentum rolls through a local minimum": Preset(
-        "The surface has a shallow minimum on the right and a deeper one on the left. Gradient "
-        "descent stops in the first; momentum keeps its speed and rolls over the ridge.",
+    N_("Momentum rolls through a local minimum"): Preset(
+        N_("The surface has a shallow minimum on the right and a deeper one on the left. Gradient "
+           "descent stops in the first; momentum keeps its speed and rolls over the ridge."),
         {"surface": "custom", "surface_formula": "(x**2 - 1)**2 + 0.3*x + y**2",
          "start_x": 2.0, "start_y": 1.0, "steps": 300, "runs": 2,
          "r0_opt": "sgd", "r0_lr": 0.02, "r1_opt": "momentum", "r1_lr": 0.02, "r1_momentum": 0.9},
     ),
-    "Stalling at a saddle": Preset(
-        "The lecture's toy network (1 − w₁w₂)² has a saddle at the origin. Started almost on its "
-        "stable direction, gradient descent slides in and stalls before it escapes; momentum "
-        "carries its speed past the saddle and reaches a minimum three times sooner. Adam is no "
-        "cure here: its per-coordinate steps rush it even closer to the saddle, and it stalls "
-        "longest (see the table's step counts).",
+    N_("Stalling at a saddle"): Preset(
+        N_("The lecture's toy network (1 − w₁w₂)² has a saddle at the origin. Started almost on "
+           "its stable direction, gradient descent slides in and stalls before it escapes; "
+           "momentum carries its speed past the saddle and reaches a minimum three times sooner. "
+           "Adam is no cure here: its per-coordinate steps rush it even closer to the saddle, and "
+           "it stalls longest (see the table's step counts)."),
         {"surface": "toy_network", "start_x": 1.0, "start_y": -0.999, "steps": 400, "runs": 3,
          "r0_opt": "sgd", "r0_lr": 0.02, "r1_opt": "momentum", "r1_lr": 0.02,
          "r2_opt": "adam", "r2_lr": 0.02},
     ),
-    "Too large a step diverges": Preset(
-        "On a bowl with condition number 100 the largest stable step of gradient descent is "
-        "2/λmax = 0.02. Just above it, gradient descent oscillates ever wider and diverges.",
+    N_("Too large a step diverges"): Preset(
+        N_("On a bowl with condition number 100 the largest stable step of gradient descent is "
+           "2/λmax = 0.02. Just above it, gradient descent oscillates ever wider and diverges."),
         {"surface": "quadratic", "surface_condition": 100.0, "surface_angle": 30.0,
          "start_x": -1.6, "start_y": 1.2, "steps": 200, "runs": 3,
          "r0_opt": "sgd", "r0_lr": 0.015, "r1_opt": "sgd", "r1_lr": 0.02,

@@ -589,7 +589,7 @@ def cell_view(setup: Setup, maps: tuple[BasinMap, BasinMap], radius: float) -> N
             st.columns(2), "xy", surface.domain, surface.default_start, centres, strict=True
         ):
             with column:
-                label = _("start {axis}").format(axis=surface.axis_labels["xy".index(axis)])
+                label = _("start {axis}").format(axis=_(surface.axis_labels["xy".index(axis)]))
                 nearest = float(values[np.abs(values - default).argmin()])
                 start.append(float(number_input(label, f"sw_cell_{axis}", float(low),
                                                 float(high), nearest, format="%.4g")))  # fmt: skip

@@ -232,10 +232,10 @@ def taylor_figure(
                 ),
                 row=1, col=col,
             )  # fmt: skip
-        fig.update_xaxes(title_text=surface.axis_labels[0], range=[cx - rx, cx + rx], row=1,
+        fig.update_xaxes(title_text=_(surface.axis_labels[0]), range=[cx - rx, cx + rx], row=1,
                          col=col)  # fmt: skip
         fig.update_yaxes(range=[cy - ry, cy + ry], row=1, col=col)
-    fig.update_yaxes(title_text=surface.axis_labels[1], row=1, col=1)
+    fig.update_yaxes(title_text=_(surface.axis_labels[1]), row=1, col=1)
     if not modelled:
         fig.add_annotation(
             text=_("no derivatives here,<br>so no quadratic model"), showarrow=False,

@@ -109,8 +109,8 @@ def _image_layout(image: dict, domain: Domain, labels: tuple[str, str]) -> dict:
     axis = dict(showgrid=False, zeroline=False)
     return dict(
         images=[image],
-        xaxis=axis | dict(range=[x0, x1], title=labels[0]),
-        yaxis=axis | dict(range=[y0, y1], title=labels[1]),
+        xaxis=axis | dict(range=[x0, x1], title=_(labels[0])),
+        yaxis=axis | dict(range=[y0, y1], title=_(labels[1])),
     )
 
 
@@ -313,10 +313,10 @@ def cut_figure(
     low, high = float(profile.min()), max([float(np.percentile(profile, 70)), *heights])
     pad = 0.08 * (high - low)
     title = _("1-D cut along {axis} = {y}: where each run is at step {t}").format(
-        axis=surface.axis_labels[1], y=f"{y:g}", t=step
+        axis=_(surface.axis_labels[1]), y=f"{y:g}", t=step
     )
     layout = base_layout(height, title=title) | dict(
-        xaxis=dict(title=surface.axis_labels[0]),
+        xaxis=dict(title=_(surface.axis_labels[0])),
         yaxis=dict(title=_("loss"), range=[low - pad, high + pad]),
     )
     return go.Figure(data=traces, layout=layout)

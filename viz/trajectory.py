@@ -148,7 +148,7 @@ def panels_figure(
         )
         layout["images"].append(image | dict(xref=f"x{suffix}", yref=f"y{suffix}"))
         (x0, x1), (y0, y1) = panel.surface.domain
-        labels = panel.surface.axis_labels
+        labels = [_(label) for label in panel.surface.axis_labels]
         axes = dict(showgrid=False, zeroline=False)
         layout[f"xaxis{suffix}"] = axes | dict(
             range=[x0, x1],
