@@ -136,6 +136,31 @@ def nudge(
     wait_idle(tab, charts=charts)
 
 
+def choose(
+    tab, label: str, option: str, then: str = "", charts: int = 1, exact: bool = False
+) -> None:
+    """Pick ``option`` in the select box labelled ``label``: open its list from the keyboard
+    (ArrowDown; Streamlit's combobox may miss the first key or click while a section it sits in
+    is still settling, so until the list is open), click the option; with ``then``, wait until
+    the address bar holds it."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    field = tab.locator("[data-testid=stSelectbox]", has_text=label).first.locator("input").first
+    for attempt in range(10):
+        field.focus()
+        tab.keyboard.press("ArrowDown")
+        try:
+            tab.get_by_role("option").first.wait_for(timeout=1000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 9:
+                raise
+    tab.get_by_role("option", name=option, exact=exact).first.click()
+    if then:
+        tab.wait_for_url(lambda address: then in address)
+    wait_idle(tab, charts=charts)
+
+
 def view_state(tab) -> dict:
     """What a person sees, to compare two browsers: every control's shown value and every chart's
     data (traces' x/y, frames' count), in page order."""
@@ -146,6 +171,7 @@ def view_state(tab) -> dict:
                 + ' [data-testid=stNumberInput] input, [data-testid=stTextInput] input,'
                 + ' [data-testid=stSelectbox] [data-baseweb=select] div[value],'
                 + ' [data-testid=stSelectbox] [data-baseweb=select] input,'
+                + ' [data-testid=stSelectbox] input[role=combobox],'
                 + ' [data-testid=stCheckbox] input, [data-testid=stRadio] input:checked'
               )].map(e => [e.getAttribute('aria-label'),
                            e.getAttribute('aria-valuetext') || e.value || e.checked

@@ -4,7 +4,7 @@ sections (sliders, a number box, a multiselect, a radio, a select box in an expa
 the address bar, which a new browser then opens to the same view."""
 
 import pytest
-from helpers import nudge, screenshot, trace_xy, view_state, wait_idle
+from helpers import choose, nudge, screenshot, trace_xy, view_state, wait_idle
 
 from ui.presets import preset_href
 from views.batch_momentum import PRESETS
@@ -99,9 +99,7 @@ def test_changes_in_a_row_all_reach_the_link(app_url, page, browser):
     page.locator('[data-testid="stRadio"]').get_by_text("PyTorch").click()
     wait_idle(page, charts=CHARTS)
     page.get_by_text("learning-rate schedule (the two forms").click()
-    page.locator('[data-testid="stSelectbox"]').filter(has_text="schedule").click()
-    page.get_by_role("option", name="step decay").click()
-    wait_idle(page, charts=CHARTS)
+    choose(page, "schedule", "step decay", charts=CHARTS)
     nudge(page, "step t", 1, charts=CHARTS)
     for part in ("bm_batch_rbf_neuron=2", "bm_epochs_rbf_neuron=26", "bm_step=518", "bm_seed=7",
                  "bm_sizes_rbf_neuron=4", "bm_lambda=0.89", "bm_form=pytorch",

@@ -2,7 +2,7 @@
 crash sequence stays whole, changes in a row all reach the link, a preset resets, Play escapes."""
 
 import pytest
-from helpers import nudge, screenshot, view_state, wait_idle
+from helpers import choose, nudge, screenshot, view_state, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -20,15 +20,6 @@ def traced(page, plot: str, role: str, key: str = "role") -> list:
         f"""() => {{ const t = {plot}._fullData.filter(t => t.meta && t.meta.{key} === '{role}');
                     const last = t[t.length - 1]; return [last.x[0], last.y[0]]; }}"""
     )
-
-
-def choose(page, label: str, option: str, then: str) -> None:
-    """Pick ``option`` in the select box labelled ``label``, as a user would (open it, click),
-    and wait until the address bar holds ``then`` (a loaded machine starts the rerun late)."""
-    page.locator("[data-testid=stSelectbox]", has_text=label).first.click()
-    page.get_by_role("option", name=option).first.click()
-    page.wait_for_url(lambda address: then in address)
-    wait_idle(page, charts=CHARTS)
 
 
 def no_exception(page) -> bool:
@@ -66,9 +57,11 @@ def test_the_trackers_sequence_of_surfaces_stays_whole(app_url, page):
     StreamlitValueAboveMaxError from the step-length slider."""
     page.goto(f"{app_url}/critical_points")
     wait_idle(page, charts=CHARTS)
-    choose(page, "Surface", "Styblinski–Tang", "cp_surface=styblinski_tang")
-    choose(page, "Surface", "Linear regression", "cp_surface=regression")  # no saddle
-    choose(page, "Surface", "One RBF neuron", "cp_surface=rbf_neuron")
+    choose(page, "Surface", "Styblinski–Tang", "cp_surface=styblinski_tang", charts=CHARTS)
+    choose(
+        page, "Surface", "Linear regression", "cp_surface=regression", charts=CHARTS
+    )  # no saddle
+    choose(page, "Surface", "One RBF neuron", "cp_surface=rbf_neuron", charts=CHARTS)
     assert no_exception(page)
     step = page.locator("input[aria-label='step length ‖u‖ along the escape direction']")
     assert float(step.get_attribute("max")) == pytest.approx(1.1)
@@ -82,8 +75,10 @@ def test_changes_in_a_row_all_reach_the_link(app_url, page, browser):
     bar holds every one, and a new browser opened on it shows the same controls and charts."""
     page.goto(f"{app_url}/critical_points")
     wait_idle(page, charts=CHARTS)
-    choose(page, "Surface", "Himmelblau", "cp_surface=himmelblau")  # a full rerun
-    choose(page, "Critical point", "9. maximum (−0.2708, −0.923)", "cp_x=")  # one more
+    choose(page, "Surface", "Himmelblau", "cp_surface=himmelblau", charts=CHARTS)  # a full rerun
+    choose(
+        page, "Critical point", "9. maximum (−0.2708, −0.923)", "cp_x=", charts=CHARTS
+    )  # one more
     nudge(page, "learning rate η", charts=CHARTS)  # a fragment
     nudge(page, "steps", charts=CHARTS)  # the same fragment, right after
     nudge(page, "direction of the slice (degrees from the first axis)", key="ArrowLeft")

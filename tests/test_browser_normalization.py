@@ -4,7 +4,7 @@ across the sidebar, the run's popover, the batch-norm controls and both fragment
 link, which a new browser opens to the same view."""
 
 import pytest
-from helpers import nudge, screenshot, view_state, wait_idle
+from helpers import choose, nudge, screenshot, view_state, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -65,9 +65,7 @@ def test_changes_in_a_row_all_reach_the_link(app_url, page, browser):
     page.goto(f"{app_url}/normalization")
     wait_idle(page, charts=CHARTS)
     nudge(page, "scale of x₂ (x₂ ~ U[s, 2s])", key="ArrowLeft", charts=CHARTS)  # sidebar
-    page.locator("[data-testid=stSelectbox]", has_text="Optimizer").first.click()
-    page.get_by_role("option", name="momentum", exact=True).click()
-    wait_idle(page, charts=CHARTS)
+    choose(page, "Optimizer", "momentum", charts=CHARTS, exact=True)
     nudge(page, "momentum λ", key="ArrowLeft", charts=CHARTS)
     page.get_by_role("button", name="more settings").click()  # the run's popover
     nudge(page, "dampening τ", charts=CHARTS)

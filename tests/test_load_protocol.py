@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,16 @@ from bench.streamlit_client import Processes, Tab, load_page, serve
 STATIC = Path(streamlit.__file__).parent / "static"
 
 
+def run(coroutine):
+    """asyncio.run in a thread of its own: the browser tests' Playwright keeps an event loop
+    running in the main thread for the whole session."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_a_tab_loads_the_playground_until_script_finished():
     with serve() as server:
-        result = asyncio.run(load_page(server.url, "playground"))
+        result = run(load_page(server.url, "playground"))
     assert result.finished, result.error
     assert result.error is None and result.alerts == ()
     assert "playground" in result.pages  # the app's navigation arrived
@@ -28,7 +36,7 @@ def test_a_tab_reports_the_exception_a_page_shows(tmp_path):
     app = tmp_path / "broken.py"
     app.write_text("import streamlit as st\nst.warning('careful')\nraise ValueError('boom')\n")
     with serve(app=str(app)) as server:
-        result = asyncio.run(load_page(server.url))
+        result = run(load_page(server.url))
     assert result.finished
     assert result.error == "ValueError: boom"
     assert result.alerts == ("warning: careful",)
@@ -50,7 +58,7 @@ async def _visit_twice(url: str, bundle: str):
 def test_serve_sh_balances_keeps_browsers_sticky_compresses_and_stops_cleanly():
     bundle = next((STATIC / "static" / "js").glob("index.*.js"))
     with serve(replicas=2) as server:
-        first, second, static, health, loads = asyncio.run(_visit_twice(server.url, bundle.name))
+        first, second, static, health, loads = run(_visit_twice(server.url, bundle.name))
         pids = server.processes.pids()
     assert all(load.finished and load.error is None for load in loads)
     # Two new browsers go to the two replicas, each told which by a cookie it then keeps.
