@@ -69,16 +69,17 @@ def test_the_template_holds_every_string_of_the_code():
 
 # ---- Pages in Chinese ----------------------------------------------------------------------------
 
-# Words that stay in Latin letters: optimizer names (and their keys in the app), activation and
-# library names, people's names on test functions, file formats, formula functions, and the
-# language switch itself, which names English in English.
+# Words that stay in Latin letters: optimizer names (and their keys in the app), library, layer
+# and activation names, people's names (authors, test functions), file formats, formula
+# functions, and the language switch itself, which names English in English.
 KEEP = {
-    *OPTIMIZERS, "AMSGrad", "RMSProp", "Adagrad", "AdamW", "SGD", "Nesterov", "PyTorch", "torch",
-    "dampening", "NumPy", "Transformer", "ResNet", "noam", "softmax", "logit", "tanh", "relu",
-    "ReLU", "sigmoid", "RBF", "Polyak", "Frye", "Himmelblau", "Rosenbrock", "Beale", "Booth",
-    "Matyas", "McCormick", "Goldstein", "Price", "Styblinski", "Tang", "Rastrigin", "Ackley",
-    "CSV", "HTML", "GIF", "sin", "cos", "exp", "log", "sqrt", "abs", "min", "max", "English",
-    "Language",
+    *OPTIMIZERS, "AMSGrad", "RMSProp", "Adagrad", "AdamW", "SGD", "Nesterov", "noam",
+    "PyTorch", "torch", "dampening", "BatchNorm", "NumPy", "Transformer", "ResNet",
+    "softmax", "logit", "tanh", "ReLU", "sigmoid", "RBF",
+    "Polyak", "Frye", "Santurkar", "Cohen", "Himmelblau", "Rosenbrock", "Beale", "Booth", "Matyas",
+    "McCormick", "Goldstein", "Price", "Styblinski", "Tang", "Rastrigin", "Ackley",
+    "CSV", "HTML", "GIF", "sin", "cos", "exp", "log", "sqrt", "abs", "min", "max",
+    "English", "Language",
 }  # fmt: skip
 # Shown untranslated by files outside the catalog's care, until they call _() on it:
 # ui/controls.py (the σ-convention radio's options) and ui/specs.py (RunSpec.label).
