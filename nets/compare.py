@@ -177,3 +177,19 @@ def end_slices(
 def _check(ok: bool, message: str) -> None:
     if not ok:
         raise ValueError(message)
+
+
+class Outcome(NamedTuple):
+    """How one run ended: the loss at its last step (NaN if it diverged), the step it diverged
+    at (or None), and whether it trained: no divergence and a last loss below the first."""
+
+    loss: float
+    diverged_at: int | None
+    trained: bool
+
+
+def outcomes(run: Run) -> list[Outcome]:
+    """One Outcome per rate."""
+    first, last = run.losses[0], run.losses[-1]
+    return [Outcome(float(f), d, bool(d is None and f < s))
+            for f, s, d in zip(last, first, run.diverged_at, strict=True)]  # fmt: skip

@@ -13,7 +13,7 @@ from reference import reference
 from test_nets import _load, _torch_model
 
 import nets
-from nets.compare import BAND, MAX_RATES, band_etas, compare, end_slices
+from nets.compare import BAND, MAX_RATES, band_etas, compare, end_slices, outcomes
 from nets.survey import BOUND
 
 WIDTHS = (1, 5, 5, 1)
@@ -147,3 +147,15 @@ def test_end_slices_pass_through_each_end_point_with_filter_normalised_direction
 def test_limits_raise_a_clear_value_error(kwargs, message):
     with pytest.raises(ValueError, match=message):
         compare(**(dict(widths=WIDTHS) | kwargs))
+
+
+def test_outcomes_say_which_runs_trained(case):
+    _, found = case
+    for run in found:
+        ends = outcomes(run)
+        for r, end in enumerate(ends):
+            if run.diverged_at[r] is None:
+                assert end.loss == run.losses[-1, r] and end.diverged_at is None
+                assert end.trained == (run.losses[-1, r] < run.losses[0, r])
+        assert np.isnan(ends[-1].loss) and ends[-1].diverged_at is not None and not ends[-1].trained
+        assert ends[0].trained  # a small step lowers the loss

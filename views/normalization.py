@@ -1,8 +1,10 @@
 """Part 5 of the lecture: normalization changes the landscape. Feature scaling, the condition
-number, and batch normalization's batch dependence, scale invariance and running averages."""
+number, batch normalization's batch dependence, scale invariance and running averages, and a real
+network trained with and without batch norm."""
 
 from __future__ import annotations
 
+import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -11,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from i18n import N_, _
+from nets import compare
 from optimizers import Trajectory, simulate, simulate_many
 from surfaces.normalization import (
     BN_MOMENTUM,
@@ -38,19 +41,31 @@ from surfaces.normalization import (
 )
 from ui import url
 from ui.cache import frozen_figure
-from ui.controls import log_slider, number_input, optimizer_picker, slider, stepped
+from ui.controls import (
+    choice,
+    log_slider,
+    multichoice,
+    number_input,
+    optimizer_picker,
+    slider,
+    stepped,
+)
 from ui.format import latex_number, number
 from ui.layout import chart, share_box
 from ui.presets import Preset, preset_links, preset_note
 from ui.specs import RunSpec
 from viz import Panel, background_image, panels_figure, step_curves_figure, trajectory_figure
+from viz.networks import Still, log_background
 from viz.normalization import (
+    NET_COLORS,
     add_gradient_arrows,
     angle_loss_figure,
+    bands_figure,
+    curvature_figure,
     eval_batch_figure,
     histograms_figure,
+    loss_curves_figure,
     running_stats_figure,
-    thin_decades,
 )
 
 SEED = 45  # a typical sample: κ = 1.41×10⁵ raw, 1.05 standardized (medians 1.41×10⁵, 1.04)
@@ -103,6 +118,31 @@ PRESETS = {
            "statistics, which do not care about the batch."),
         {"bn_batch": 8, "bn_train_steps": 300},
     ),
+    N_("A real network: batch norm trains faster"): Preset(
+        N_("At η = 0.01 and at η = 0.1 the ReLU network with batch norm ends 200 steps of "
+           "gradient descent with a loss more than 100 times lower than the same network "
+           "without it. Yet its top eigenvalue is the larger one, by more than a factor of 3: "
+           "what batch norm smooths here is the loss along the gradient, which varies more "
+           "than 100 times less over the step sizes η/2 to 4η at η = 0.1, not the sharpest "
+           "direction. At η = 1 neither net trains: the plain net's units die (its output no "
+           "longer depends on x) and the batch-norm net diverges."),
+        {"bnn_lrs": [0.01, 0.1, 1.0], "bnn_steps": 200},
+    ),
+    N_("A real network: the step size sets the sharpness"): Preset(
+        N_("At η = 0.3, from step 100 on, the top eigenvalue of both networks stays within "
+           "20 % of 2/η ≈ 6.7, with batch norm or without: gradient descent climbs until the "
+           "surface is as sharp as its step allows (Cohen et al.'s edge of stability). At "
+           "η = 0.03 both end far below 2/η ≈ 67. Batch norm still ends with a loss more than "
+           "10 times lower at both rates."),
+        {"bnn_lrs": [0.03, 0.3], "bnn_steps": 400},  # the η looked at: 0.3, the larger
+    ),
+    N_("A real network: tanh units"): Preset(
+        N_("With tanh units batch norm's lead shrinks to a factor below 3 in the loss, and its "
+           "surface is the rougher one: at η = 0.01 its top eigenvalue passes 100 while the "
+           "plain net's stays below 5, and its loss varies more along the gradient at every "
+           "checkpoint after the start. Both nets diverge at η = 1."),
+        {"bnn_act": "tanh", "bnn_lrs": [0.01, 0.1, 1.0], "bnn_look": 0.01},
+    ),
 }  # fmt: skip
 
 
@@ -124,6 +164,7 @@ def page() -> None:
     batch = batch_dependence(data.seed)
     invariance(batch)
     train_and_test(batch)
+    real_network()
     share_box()
 
 
@@ -180,8 +221,7 @@ def distance_view(data: Data) -> go.Figure:
         (_(side), np.linalg.norm(path.points - p.optimum, axis=1))
         for side, p, path in zip(SIDES, problems_of(data), scaling_runs(data), strict=True)
     ]
-    curves = step_curves_figure([(_("distance to the optimum ‖w − w*‖"), distances)], log_y=[True])
-    return thin_decades(curves)
+    return step_curves_figure([(_("distance to the optimum ‖w − w*‖"), distances)], log_y=[True])
 
 
 SIDES = (N_("raw features"), N_("standardized features"))
@@ -472,12 +512,12 @@ def descent_view(descent: Descent) -> go.Figure:
 @frozen_figure
 def growth_view(descent: Descent) -> go.Figure:
     growth = [(name, norm_growth(path.points, descent.lr)) for name, path in descent.runs()]
-    return thin_decades(step_curves_figure(
+    return step_curves_figure(
         [(_("‖w‖"), [(n, g.norms) for n, g in growth]),
          (_("turn per step (degrees)"), [(n, g.turns) for n, g in growth]),
          (_("effective step η/‖w‖²"), [(n, g.effective) for n, g in growth])],
         log_y=[False, True, True], height=480, stacked=True,
-    ), most=3)  # fmt: skip
+    )  # fmt: skip
 
 
 def invariance_note(batch: Batch, w: np.ndarray) -> str:
@@ -572,6 +612,230 @@ def running_view(training: Training) -> go.Figure:
 def evaluation_view(training: Training) -> go.Figure:
     result = training.evaluate()
     return eval_batch_figure(EVAL_SIZES, result.own, result.with_running)
+
+
+# ---- On a real network ---------------------------------------------------------------------------
+
+ARCHS = {"8-8-8": (1, 8, 8, 8, 1), "12-12": (1, 12, 12, 1), "16-16": (1, 16, 16, 1)}
+RATE_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+DEFAULT_RATES = [0.01, 0.1, 1.0]
+NET_OPTIMIZERS = ("sgd", "momentum", "adam")  # torch's defaults (momentum 0.9)
+CHECKPOINTS = 5
+SLICE_RESOLUTION = 100  # 10⁴ loss evaluations per panel
+NETS = (N_("without batch norm"), N_("with batch norm"))
+
+
+class Comparing(NamedTuple):
+    """The section's settings (the cache key): architecture, optimizer, rates, steps, seed."""
+
+    arch: str
+    activation: str
+    optimizer: str
+    rates: tuple[float, ...]
+    steps: int
+    seed: int
+
+
+class Shared:
+    """One comparison per setting and server process, computed by whoever asks first (who sees
+    its progress; the others wait for it). Not a cached function itself: Streamlit would record
+    the progress bar's calls inside it, to replay on every later hit."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.value: compare.Comparison | None = None
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def shared(setting: Comparing) -> Shared:
+    return Shared()
+
+
+def comparison_of(setting: Comparing, progress=None) -> compare.Comparison:
+    """Both networks trained at every rate and measured (seconds the first time, then shared)."""
+    box = shared(setting)
+    with box.lock:
+        if box.value is None:
+            box.value = compare.compare(
+                ARCHS[setting.arch], activation=setting.activation, rates=setting.rates,
+                steps=setting.steps, optimizer=setting.optimizer, checkpoints=CHECKPOINTS,
+                seed=setting.seed, progress=progress,
+            )  # fmt: skip
+        return box.value
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def slices_of(setting: Comparing, rate: int) -> list[tuple[object, tuple[dict, object]]]:
+    """The random planes through both end points at rate number ``rate``, with backgrounds."""
+    pieces = compare.end_slices(comparison_of(setting), rate, seed=setting.seed)
+    return [(piece, log_background(piece, SLICE_RESOLUTION)) for piece in pieces]
+
+
+@url.fragment
+def real_network() -> None:
+    """The same network with and without batch norm: curvature, smoothness, losses, slices."""
+    st.header(_("On a real network"))
+    st.markdown(
+        _("The claim: batch normalization changes the conditioning of a network's error "
+          "surface. Here one MLP fits sin(5πx)/(5πx) on 100 points, once as it is and once with "
+          "a BatchNorm1d (training mode) after every hidden layer, from the same weights, by the "
+          "same optimizer at each learning rate; the exact Hessian is read at {n} checkpoints "
+          "of every run.").format(n=CHECKPOINTS)
+    )  # fmt: skip
+    setting, look = network_controls()
+    if setting is None:
+        return
+    slot = st.empty()
+
+    def tick(done: int, total: int) -> None:
+        slot.progress(done / total, text=_("Training both networks and reading their Hessians…"))
+
+    try:
+        found = comparison_of(setting, tick)
+    except ValueError as error:
+        slot.empty()
+        st.error(_("This comparison is refused: {reason}.").format(reason=error), icon="🚫")
+        return
+    slot.empty()
+    r = setting.rates.index(look)
+    st.markdown(network_reading(setting, found, r))
+    chart(curvature_view(setting))
+    st.caption(
+        _("Solid: without batch norm; dashed: with it; one colour per η. κ counts only "
+          "eigenvalues above 10⁻⁷ λmax, so it cannot exceed 10⁷.")
+    )  # fmt: skip
+    chart(losses_view(setting))
+    chart(bands_view(setting, r))
+    st.caption(
+        _("Santurkar et al.'s measures at η = {rate}: at each checkpoint, the least and largest "
+          "loss, and gradient change, over step sizes η′ from {low} to {high} along −∇L. "
+          "A narrow band: the gradient predicts the loss well.").format(
+            rate=f"{look:g}", low=f"{compare.BAND[0] * look:g}", high=f"{compare.BAND[1] * look:g}")
+    )  # fmt: skip
+    network_table(setting, found)
+    chart(slices_view(setting, r))
+    st.caption(
+        _("The loss on a random plane through each end point at η = {rate} (two Gaussian "
+          "directions, filter-normalised as in Li et al. 2018: each row of each weight matrix "
+          "scaled to that row's norm in θ; biases, γ and β not moved), [−1, 1]² in units of "
+          "the weights' own size, coloured by log₁₀ of the loss.").format(rate=f"{look:g}")
+    )  # fmt: skip
+
+
+def network_controls() -> tuple[Comparing | None, float]:
+    columns = st.columns([2, 2, 3, 2, 2])
+    with columns[0]:
+        arch = choice(_("hidden layers"), "bnn_arch", list(ARCHS), "8-8-8")
+        activation = choice(_("activation"), "bnn_act", ["relu", "tanh"], "relu",
+                            widget="segmented")  # fmt: skip
+    with columns[1]:
+        optimizer = choice(_("optimizer"), "bnn_opt", NET_OPTIMIZERS, "sgd")
+        steps = int(slider(_("training steps"), "bnn_steps", 50, 1000, 200, 50))
+    with columns[2]:
+        rates = sorted(multichoice(_("learning rates η"), "bnn_lrs", RATE_GRID, DEFAULT_RATES))
+    with columns[3]:
+        shown = rates or DEFAULT_RATES
+        look = choice(_("η to look at"), "bnn_look", shown,
+                      0.1 if 0.1 in shown else shown[len(shown) // 2])  # fmt: skip
+    with columns[4]:
+        seed = int(number_input(_("seed"), "bnn_seed", 0, 10_000, 0))
+    if not rates:
+        st.info(_("Choose at least one learning rate."), icon="👆")
+        return None, look
+    setting = Comparing(arch, activation, optimizer, tuple(rates), steps, seed)
+    return setting, float(look)
+
+
+def net_names() -> list[str]:
+    return [_(name) for name in NETS]
+
+
+@frozen_figure
+def curvature_view(setting: Comparing) -> go.Figure:
+    found = comparison_of(setting)
+    nets = [(name, run.top, run.kappa) for name, run in zip(net_names(), found, strict=True)]
+    return curvature_figure(found.plain.checkpoints, setting.rates, nets,
+                            limits=setting.optimizer == "sgd")  # fmt: skip
+
+
+@frozen_figure
+def losses_view(setting: Comparing) -> go.Figure:
+    found = comparison_of(setting)
+    nets = [(name, run.losses) for name, run in zip(net_names(), found, strict=True)]
+    return loss_curves_figure(setting.rates, nets)
+
+
+@frozen_figure
+def bands_view(setting: Comparing, r: int) -> go.Figure:
+    found = comparison_of(setting)
+    nets = [(name, run.loss_band[:, r], run.grad_band[:, r])
+            for name, run in zip(net_names(), found, strict=True)]  # fmt: skip
+    return bands_figure(found.plain.checkpoints, nets)
+
+
+@frozen_figure
+def slices_view(setting: Comparing, r: int) -> go.Figure:
+    panels = [
+        Panel(f"<span style='color:{color}'>{name}</span>", piece,
+              [(_("end point"), Still(np.zeros((1, 2))))], background=image)
+        for name, color, (piece, image) in zip(net_names(), NET_COLORS, slices_of(setting, r),
+                                               strict=True)
+    ]  # fmt: skip
+    return panels_figure(panels, height=420, gap=GAP)
+
+
+def ended(outcome: compare.Outcome) -> str:
+    if outcome.diverged_at is not None:
+        return _("diverged at step {step}").format(step=outcome.diverged_at)
+    return number(outcome.loss, 3)
+
+
+def network_reading(setting: Comparing, found: compare.Comparison, r: int) -> str:
+    """What this run shows, in numbers: the looked-at rate, the rates only one net trains at,
+    and the surfaces at the end of the looked-at run."""
+    plain, bn = (compare.outcomes(run)[r] for run in found)
+    rate = f"{setting.rates[r]:g}"
+    first = _("**At η = {rate}**, after {steps} steps, the loss is **{plain}** without batch "
+              "norm and **{bn}** with it.").format(rate=rate, steps=setting.steps,
+                                                   plain=ended(plain), bn=ended(bn))  # fmt: skip
+    trained = [[o.trained for o in compare.outcomes(run)] for run in found]
+    only = [[f"{rate:g}" for rate, mine, other in zip(setting.rates, trained[n],
+                                                       trained[1 - n], strict=True)
+             if mine and not other] for n in (0, 1)]  # fmt: skip
+    if only[1]:
+        second = _("Only batch norm trains at η = {rates}: there the plain net diverges or ends "
+                   "above its starting loss.").format(rates=", ".join(only[1]))  # fmt: skip
+    elif only[0]:
+        second = _("Only the plain net trains at η = {rates}: there the batch-norm net diverges "
+                   "or ends above its starting loss.").format(rates=", ".join(only[0]))  # fmt: skip
+    else:
+        second = _("Both nets train at the same rates of these: batch norm does not widen the "
+                   "range of usable η here.")  # fmt: skip
+    end = [(number(run.top[-1, r], 3), number(run.kappa[-1, r], 3),
+            number(run.loss_band[-1, r, 1] - run.loss_band[-1, r, 0], 3),
+            number(run.beta[-1, r], 3)) for run in found]  # fmt: skip
+    third = _("At its last step, the top eigenvalue is {top_p} without and {top_b} with batch "
+              "norm, κ {kappa_p} and {kappa_b}; along −∇L the loss varies by {var_p} and "
+              "{var_b}, and the effective β-smoothness is {beta_p} and {beta_b}.").format(
+        top_p=end[0][0], top_b=end[1][0], kappa_p=end[0][1], kappa_b=end[1][1],
+        var_p=end[0][2], var_b=end[1][2], beta_p=end[0][3], beta_b=end[1][3])  # fmt: skip
+    return " ".join((first, second, third))
+
+
+def network_table(setting: Comparing, found: compare.Comparison) -> None:
+    """Every run's start, end and curvature, by rate and network."""
+    rows = {}
+    for name, run in zip(net_names(), found, strict=True):
+        for r, outcome in enumerate(compare.outcomes(run)):
+            rows[_("η = {rate}, {net}").format(rate=f"{setting.rates[r]:g}", net=name)] = {
+                _("loss at the start"): number(run.losses[0, r], 3),
+                _("loss at the end"): ended(outcome),
+                _("least loss"): number(float(np.nanmin(run.losses[:, r])), 3),
+                _("λmax at the end"): number(run.top[-1, r], 3),
+                _("κ at the end"): number(run.kappa[-1, r], 3),
+                _("β at the end"): number(run.beta[-1, r], 3),
+            }
+    st.table(pd.DataFrame(rows).T)
 
 
 if __name__ == "__main__":

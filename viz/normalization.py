@@ -33,25 +33,6 @@ def panels_layout(titles: Sequence[str], *, gap: float = 0.08) -> dict:
     return layout
 
 
-def thin_decades(figure: go.Figure, most: int = 5) -> go.Figure:
-    """Label each log y axis every k decades, so that at most ``most`` labels show.
-
-    ``viz.theme.log_axis`` labels every decade, which piles 20 labels onto a short panel when a
-    distance falls to rounding noise (10⁻¹⁶); a local stand-in until it can space them itself.
-    """
-    for axis in figure.select_yaxes():
-        if axis.type != "log" or axis.dtick != 1:  # under a decade: log_axis labels it itself
-            continue
-        name = axis.plotly_name.replace("axis", "")  # "yaxis2" -> "y2"
-        values = [np.asarray(t.y, dtype=float) for t in figure.data if (t.yaxis or "y") == name]
-        data = np.concatenate(values) if values else np.zeros(0)
-        positive = data[np.isfinite(data) & (data > 0)]
-        if positive.size:
-            span = np.log10(positive.max()) - np.log10(positive.min())
-            axis.dtick = max(1, int(np.ceil(span / most)))
-    return figure
-
-
 def add_gradient_arrows(
     fig: go.Figure, points: np.ndarray, vectors: np.ndarray, *, length: float
 ) -> go.Figure:
@@ -209,3 +190,128 @@ def eval_batch_figure(
         yaxis=dict(title=_("test MSE")) | log_axis(np.append(own, running)),
     )  # fmt: skip
     return go.Figure(data=data, layout=layout)
+
+
+# ---- On a real network: without and with batch norm ----------------------------------------------
+
+NET_DASHES = ("solid", "dash")  # without, with batch norm (colours are the learning rates)
+NET_COLORS = ("#ffbd45", "#00c0f2")  # the two networks where one rate is shown
+
+
+def curvature_figure(
+    steps: np.ndarray,
+    rates: Sequence[float],
+    nets: Sequence[tuple[str, np.ndarray, np.ndarray]],
+    *,
+    limits: bool = False,
+    height: int = 380,
+) -> go.Figure:
+    """λmax and κ of the Hessian's positive part at the checkpoint ``steps``, one line per
+    network (``nets``: (name, top, kappa), each (C, R)) and rate (its colour); with ``limits``,
+    gradient descent's 2/η beside λmax (a quadratic with λmax above it diverges)."""
+    layout = panels_layout([_("top eigenvalue λmax"), _("κ = λmax / λ₊ (positive part)")], gap=0.1)
+    data = []
+    for col, role in enumerate(("top", "kappa")):
+        suffix = "" if col == 0 else str(col + 1)
+        values = [v for _name, *pair in nets for v in np.ravel(pair[col])]
+        for n, (name, *pair) in enumerate(nets):
+            for r, rate in enumerate(rates):
+                data.append(
+                    go.Scatter(
+                        x=steps, y=pair[col][:, r], mode="lines+markers",
+                        name=_("η = {rate}, {net}").format(rate=f"{rate:g}", net=name),
+                        meta=dict(role=role, run=r, net=n), legendgroup=f"{n}-{r}",
+                        showlegend=col == 0, xaxis=f"x{suffix}", yaxis=f"y{suffix}",
+                        line=dict(color=run_color(r), dash=NET_DASHES[n]),
+                    )
+                )  # fmt: skip
+        if limits and col == 0:
+            for r, rate in enumerate(rates):
+                data.append(
+                    go.Scatter(
+                        x=[steps[0], steps[-1]], y=[2 / rate] * 2, mode="lines",
+                        name=_("2/η: gradient descent's limit on a quadratic"),
+                        meta=dict(role="limit", run=r), legendgroup="limit", showlegend=r == 0,
+                        hoverinfo="y", line=dict(color=run_color(r), dash="dot", width=1),
+                    )
+                )  # fmt: skip
+                values.append(2 / rate)
+        layout[f"xaxis{suffix}"]["title"] = _("training step")
+        layout[f"yaxis{suffix}"] |= log_axis(values)
+    return go.Figure(data=data, layout=layout | base_layout(height, top=30, bottom=110))
+
+
+def bands_figure(
+    steps: np.ndarray,
+    nets: Sequence[tuple[str, np.ndarray, np.ndarray]],
+    *,
+    height: int = 360,
+) -> go.Figure:
+    """Santurkar et al.'s bands at the checkpoint ``steps``: the range (least to largest over
+    the step sizes) of the loss along −∇L and of the gradient's change there, a shaded band per
+    network (``nets``: (name, loss band, gradient band), each (C, 2))."""
+    layout = panels_layout(
+        [_("loss L(θ − η′∇L) over the step sizes η′"), _("gradient change ‖∇L(θ − η′∇L) − ∇L(θ)‖")],
+        gap=0.1,
+    )
+    data = []
+    for col, role in enumerate(("loss_band", "grad_band")):
+        suffix = "" if col == 0 else str(col + 1)
+        values = []
+        for n, (name, *bands) in enumerate(nets):
+            band = np.asarray(bands[col], dtype=float)
+            values += list(band.ravel())
+            axes = dict(xaxis=f"x{suffix}", yaxis=f"y{suffix}", legendgroup=str(n))
+            color = NET_COLORS[n]
+            data += [
+                go.Scatter(x=steps, y=band[:, 0], mode="lines", line=dict(color=color, width=1),
+                           showlegend=False, hoverinfo="skip", meta=dict(role=f"{role}_low",
+                                                                         net=n), **axes),
+                go.Scatter(x=steps, y=band[:, 1], mode="lines", line=dict(color=color, width=1),
+                           fill="tonexty", fillcolor=_faint(color), name=name,
+                           showlegend=col == 0, meta=dict(role=role, net=n), **axes),
+            ]  # fmt: skip
+        layout[f"xaxis{suffix}"]["title"] = _("training step")
+        layout[f"yaxis{suffix}"] |= log_axis(values)
+    return go.Figure(data=data, layout=layout | base_layout(height, top=30, bottom=80))
+
+
+def _faint(color: str, alpha: float = 0.3) -> str:
+    red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
+def loss_curves_figure(
+    rates: Sequence[float], nets: Sequence[tuple[str, np.ndarray]], *, height: int = 340
+) -> go.Figure:
+    """The loss at every step, one panel per rate, both networks in it (``nets``: (name, losses
+    (steps + 1, R))), on one log axis for all panels; a run that diverged ends where it did."""
+    layout = panels_layout([_("η = {rate}").format(rate=f"{rate:g}") for rate in rates], gap=0.04)
+    values = np.concatenate([np.ravel(losses) for _name, losses in nets])
+    axis = log_axis(values) | dict(range=_log_range(values))
+    data = []
+    for r in range(len(rates)):
+        suffix = "" if r == 0 else str(r + 1)
+        for n, (name, losses) in enumerate(nets):
+            data.append(
+                go.Scatter(
+                    y=losses[:, r], mode="lines", name=name, legendgroup=str(n),
+                    showlegend=r == 0, meta=dict(role="loss", run=r, net=n),
+                    xaxis=f"x{suffix}", yaxis=f"y{suffix}",
+                    line=dict(color=NET_COLORS[n], dash=NET_DASHES[n], width=2),
+                )
+            )  # fmt: skip
+        layout[f"xaxis{suffix}"]["title"] = _("step")
+        layout[f"yaxis{suffix}"] |= axis | dict(showticklabels=r == 0)
+    layout["yaxis"]["title"] = _("loss (MSE)")
+    return go.Figure(data=data, layout=layout | base_layout(height, top=30, bottom=80))
+
+
+def _log_range(values: np.ndarray) -> list[float]:
+    """A log axis's range over the positive finite values, a little margin either side."""
+    positive = values[np.isfinite(values) & (values > 0)]
+    if not positive.size:
+        return [-1.0, 1.0]
+    low, high = np.log10(positive.min()), np.log10(positive.max())
+    pad = 0.05 * max(high - low, 0.5)
+    return [float(low - pad), float(high + pad)]
