@@ -87,3 +87,61 @@ def test_changes_in_a_row_all_reach_the_link(app_url, page, browser):
     wait_idle(shared, charts=CHARTS)
     assert view_state(shared) == view_state(page)
     shared.context.close()
+
+
+# ---- On a real network ---------------------------------------------------------------------------
+
+ALL_CHARTS = CHARTS + 4  # the section's curvature, losses, bands and slices
+
+
+def section(page) -> dict:
+    """What the section drew: each of its charts' traces and the slices' images."""
+    return page.evaluate(
+        """() => { const plots = [...document.querySelectorAll('.js-plotly-plot')];
+            const role = r => plots.find(p => p._fullData.some(t => t.meta && t.meta.role === r));
+            const slices = plots.filter(p => p.layout.images && p.layout.images.length === 2)
+                                .find(p => JSON.stringify(p.layout).includes('random direction'));
+            return {charts: ['top', 'loss', 'loss_band'].map(r => role(r)
+                                 && role(r).querySelectorAll('.trace').length),
+                    images: slices && slices.querySelectorAll('.imagelayer image').length}; }"""
+    )
+
+
+def test_the_network_section_draws_and_its_changes_reach_the_link(app_url, page, browser):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{app_url}/normalization")
+    wait_idle(page, charts=ALL_CHARTS, timeout=120_000)
+    drawn = section(page)
+    assert all(count and count >= 2 for count in drawn["charts"]) and drawn["images"] == 2
+    page.get_by_role("heading", name="On a real network").scroll_into_view_if_needed()
+    screenshot(page, "normalization-network")
+    nudge(page, "training steps", charts=ALL_CHARTS, expect="bnn_steps=250")  # the fragment
+    page.locator("[data-testid=stSelectbox]", has_text="η to look at").click()
+    page.get_by_role("option", name="0.01", exact=True).click()
+    wait_idle(page, charts=ALL_CHARTS)
+    nudge(page, "steps", charts=ALL_CHARTS)  # the sidebar: a full rerun after the fragment
+    for part in ("bnn_steps=250", "bnn_look=0.01", "bn_steps=310"):
+        assert part in page.url, (part, page.url)
+    assert page.get_by_text("**At η = 0.01**").count() == 0  # markdown, not asterisks
+    assert page.get_by_text("At η = 0.01, after 250 steps").first.is_visible()
+    assert page.locator("[data-testid=stException]").count() == 0
+
+    shared = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    shared.goto(page.url)
+    wait_idle(shared, charts=ALL_CHARTS)
+    assert view_state(shared) == view_state(page)
+    shared.context.close()
+
+
+def test_a_network_preset_link_tells_its_story(app_url, page):
+    page.set_viewport_size({"width": 1366, "height": 2400})
+    page.goto(f"{app_url}/normalization")
+    wait_idle(page, charts=ALL_CHARTS, timeout=120_000)
+    page.get_by_role("link", name="A real network: the step size sets the sharpness").click()
+    page.wait_for_url("**preset=a-real-network-the-step-size-sets-the-sharpness**")
+    wait_idle(page, charts=ALL_CHARTS, timeout=120_000)
+    assert "bnn_steps=400" in page.url
+    assert page.get_by_text("Cohen et al.'s edge of stability").first.is_visible()
+    assert page.get_by_text("At η = 0.3, after 400 steps").first.is_visible()
+    page.get_by_role("heading", name="On a real network").scroll_into_view_if_needed()
+    screenshot(page, "normalization-network-sharpness")
