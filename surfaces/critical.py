@@ -40,12 +40,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from i18n import N_
 from surfaces import sandbox
 from surfaces.base import KINDS, CriticalPoint, Surface
 from surfaces.expression import FormulaSurface
@@ -177,16 +179,55 @@ def _merge(points: np.ndarray) -> np.ndarray:
     return points[np.sort(first)]
 
 
+# Why a search stopped early, as whole sentences a page translates when it shows them
+# (``CriticalPoints.describe(_)``): what was found so far, or nothing.
+STOPPED = {
+    "busy": (N_("The search for critical points could not start: the server is busy; try "
+                "again."),) * 2,
+    "time": (N_("The search for critical points reached its time limit of {budget} s before it "
+                "found any."),
+             N_("The search for critical points reached its time limit of {budget} s at a "
+                "{n}×{n} grid of starts: these are the points found so far, and there may be "
+                "more.")),
+    "crashed": (N_("The search for critical points ran out of memory or time before it found "
+                   "any."),
+                N_("The search for critical points ran out of memory or time at a {n}×{n} grid "
+                   "of starts: these are the points found so far, and there may be more.")),
+    "failed": (N_("The search for critical points failed ({error}) before it found any."),
+               N_("The search for critical points failed ({error}) at a {n}×{n} grid of starts: "
+                  "these are the points found so far, and there may be more.")),
+}  # fmt: skip
+
+
 class CriticalPoints(list):
     """What ``critical_points`` found: a list of CriticalPoint, with ``complete`` (the search ran
-    to its end) and, when it did not, a ``note`` saying why, in words a page can show."""
+    to its end) and, when it did not, why (``stopped``, a key of ``STOPPED``) and at which grid
+    of starts (``grid``, 0 before the first); ``note`` says it in English, ``describe(_)`` in the
+    page's language."""
 
     def __init__(
-        self, points: Iterable[CriticalPoint] = (), *, complete: bool = True, note: str = ""
+        self,
+        points: Iterable[CriticalPoint] = (),
+        *,
+        stopped: str = "",
+        grid: int = 0,
+        budget: float = 0.0,
+        error: str = "",
     ) -> None:
         super().__init__(points)
-        self.complete = complete
-        self.note = note
+        self.complete = not stopped
+        self.stopped, self.grid, self.budget, self.error = stopped, grid, budget, error
+
+    def describe(self, translate: Callable[[str], str] = str) -> str:
+        """Why the search stopped early ("" when it did not), through ``translate``."""
+        if self.complete:
+            return ""
+        template = STOPPED[self.stopped][bool(self)]
+        return translate(template).format(n=self.grid, budget=f"{self.budget:g}", error=self.error)
+
+    @property
+    def note(self) -> str:
+        return self.describe()
 
 
 class _Finder:
@@ -332,7 +373,7 @@ def critical_points(surface: Surface, *, time_budget: float | None = None) -> Cr
         n, points, done = next(levels)
     if done:
         return CriticalPoints(points)
-    return _partial((n, points), f"reached its time limit of {time_budget:g} s")
+    return _partial((n, points), "time", budget=time_budget)
 
 
 def _levels(surface: Surface) -> Iterator[tuple[int, list[CriticalPoint], bool]]:
@@ -370,27 +411,21 @@ def _sandboxed(surface: FormulaSurface, budget: float) -> CriticalPoints:
     try:
         outcome = sandbox.run(_search, surface, budget=budget)
     except sandbox.Busy:
-        note = "The search for critical points could not start: the server is busy; try again."
-        return CriticalPoints(complete=False, note=note)
+        return CriticalPoints(stopped="busy")
     except sandbox.Crashed as crash:
-        return _partial(crash.partial, "ran out of memory or time")
+        return _partial(crash.partial, "crashed")
     except Exception as error:  # whatever a user's formula makes NumPy raise, the page goes on
-        return _partial(None, f"failed ({type(error).__name__})")
+        return _partial(None, "failed", error=type(error).__name__)
     if outcome.complete:
         return CriticalPoints(outcome.value)
-    return _partial(outcome.value, f"reached its time limit of {budget:g} s")
+    return _partial(outcome.value, "time", budget=budget)
 
 
-def _partial(found: tuple[int, list[CriticalPoint]] | None, why: str) -> CriticalPoints:
-    if found is None:
-        note = f"The search for critical points {why} before it found any."
-        return CriticalPoints(complete=False, note=note)
-    n, points = found
-    note = (
-        f"The search for critical points {why} at a {n}×{n} grid of starts: these are the "
-        "points found so far, and there may be more."
-    )
-    return CriticalPoints(points, complete=False, note=note)
+def _partial(
+    found: tuple[int, list[CriticalPoint]] | None, stopped: str, **why: Any
+) -> CriticalPoints:
+    n, points = found or (0, [])
+    return CriticalPoints(points, stopped=stopped, grid=n, **why)
 
 
 def _kink(surface: Surface, point: tuple[float, float]) -> CriticalPoint:

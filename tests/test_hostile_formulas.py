@@ -412,6 +412,16 @@ def test_a_built_in_surface_stops_between_grids_only_when_asked():
 
 def test_the_result_keeps_its_note_through_pickling():
     # The page caches results with st.cache_data, which pickles them.
-    found = CriticalPoints([], complete=False, note="why")
+    found = CriticalPoints([], stopped="failed", error="ValueError")
     copy = pickle.loads(pickle.dumps(found))
-    assert isinstance(copy, CriticalPoints) and (copy.complete, copy.note) == (False, "why")
+    assert isinstance(copy, CriticalPoints) and not copy.complete
+    assert copy.note == "The search for critical points failed (ValueError) before it found any."
+
+
+def test_the_note_is_translated_where_it_is_shown_with_its_numbers():
+    from i18n import _, use
+
+    found = CriticalPoints([object()], stopped="time", grid=24, budget=0.5)
+    with use("zh"):
+        shown = found.describe(_)
+    assert shown != found.note and "0.5" in shown and "24×24" in shown

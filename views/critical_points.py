@@ -259,7 +259,7 @@ def page() -> None:
     )  # fmt: skip
     points = cached_critical_points(spec)
     if not points.complete:
-        st.warning(points.note, icon="⏱️")
+        st.warning(points.describe(_), icon="⏱️")
     here = chooser(surface, spec, points)
     overview(here)
     every_point(here)
