@@ -85,6 +85,14 @@ def rate_param(name: str) -> str:
     return {"noam": "factor", "one_cycle": "max_lr"}.get(name, "lr")
 
 
+def shape_params(name: str) -> tuple[Param, ...]:
+    """The parameters that still shape schedule ``name`` once ``from_rate`` has set its rate:
+    all but ``rate_param``, and for noam not ``d_model`` either (its d^−0.5 cancels against the
+    factor from_rate derives), so a control for it would change nothing."""
+    moot = {rate_param(name)} | ({"d_model"} if name == "noam" else set())
+    return tuple(param for param in schedule_params(name) if param.name not in moot)
+
+
 def from_rate(name: str, lr: float, **params: float | str) -> Schedule:
     """Schedule ``name`` whose base rate is ``lr``: η at step 0 for constant and the decays,
     η after warm-up for linear_warmup and warmup_cosine, the peak for one_cycle (max_lr = lr,

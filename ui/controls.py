@@ -413,9 +413,7 @@ def schedule_picker(key: str, *, steps: int) -> tuple[str, tuple[tuple[str, Any]
     """
     name = choice(_("schedule"), key, list(schedules.SCHEDULES), "constant", labels=schedule_title)
     values = []
-    for param in schedules.schedule_params(name):
-        if param.name == schedules.rate_param(name):
-            continue  # η is the run's learning rate (noam's factor is scaled to peak at η)
+    for param in schedules.shape_params(name):  # η is the run's learning rate
         widget_key = f"{key}_{param.name}"
         label = _(param.name.replace("_", " "))
         if param.choices:
