@@ -22,7 +22,7 @@ def core_names(fileobj: Any, keywords: Any, comment_tags: Any, options: Any) -> 
         names |= dict.fromkeys(param.label for param in surface.params.values())
     for schedule in schedules.SCHEDULES:
         names[schedule.replace("_", " ")] = None  # as ui.controls shows them
-        for param in schedules.schedule_params(schedule):
+        for param in schedules.shape_params(schedule):  # the controls the picker shows
             names[param.name.replace("_", " ")] = None
             names |= dict.fromkeys(param.choices or ())
     for name in names:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gettext
 import re
 import string
+import threading
 
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
@@ -14,6 +15,7 @@ from babel.messages.pofile import read_po
 from google.protobuf.message import Message
 from helpers import ROOT, figures, run_page
 
+import i18n
 from optimizers import OPTIMIZERS
 from ui.catalogue import PAGES
 
@@ -65,6 +67,31 @@ def test_the_template_holds_every_string_of_the_code():
     found = {message for _, _, message, *_ in extract_from_dir(ROOT, method_map, options_map,
                                                                 keywords=keywords)}  # fmt: skip
     assert found == {m.id for m in catalog(POT) if m.id}, "run scripts/translations.sh"
+
+
+def in_a_fresh_thread(function):
+    """``function()`` run as a Streamlit fragment rerun is: in a new thread, its own context."""
+    result = []
+    thread = threading.Thread(target=lambda: result.append(function()))
+    thread.start()
+    thread.join()
+    return result[0]
+
+
+def test_a_run_without_its_own_language_speaks_the_sessions(monkeypatch):
+    """A fragment rerun or a callback runs without app.py's set_language: _() asks the session
+    (ui.language registers it), and a run that set its own language keeps it."""
+    monkeypatch.setattr(i18n, "_session_language", None)
+    i18n.follow(lambda: "zh")
+    assert in_a_fresh_thread(lambda: i18n._("Home")) == "主页"
+
+    def set_english():
+        i18n.set_language("en")
+        return i18n._("Home")
+
+    assert in_a_fresh_thread(set_english) == "Home"
+    i18n.follow(lambda: None)  # no session (a test's own thread): the default
+    assert in_a_fresh_thread(lambda: i18n._("Home")) == "Home"
 
 
 # ---- Pages in Chinese ----------------------------------------------------------------------------

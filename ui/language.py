@@ -4,12 +4,24 @@ sidebar; a shared link keeps it (``lang`` is in the URL whenever it is not Engli
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import i18n
 from ui import url
 from ui.controls import choice
 
 KEY = url.LANGUAGE
+
+
+def _session_language() -> str | None:
+    """The language the session's last full run chose: a fragment rerun or a callback runs in a
+    fresh thread, without ``choose``, and would otherwise speak the default."""
+    if get_script_run_ctx(suppress_warning=True) is None:  # no session here (a test's own thread)
+        return None
+    return st.session_state.get(KEY)
+
+
+i18n.follow(_session_language)
 
 
 def choose() -> str:
