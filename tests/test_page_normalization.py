@@ -35,7 +35,8 @@ def titled(at, title: str) -> dict:
 
 
 def animated(at) -> list[dict]:
-    """The animated figures: raw and standardized side by side, then the BN surface."""
+    """The animated figures: raw and standardized side by side, the BN surface, then the real
+    network's planes (its section is tested in test_page_normalization_network.py)."""
     return [f for f in figures(at) if f.get("frames")]
 
 
@@ -106,16 +107,17 @@ def test_the_spread_over_samples_is_said(default):
 
 
 def test_every_section_draws(default):
-    scaling, descent = animated(default)
+    scaling, descent, planes = animated(default)
     assert len(scaling["layout"]["images"]) == 2 and len(scaling["frames"]) > 10
     assert traces(descent, "arrows") and descent["layout"]["images"]
+    assert len(planes["layout"]["images"]) == 2  # without and with batch norm
     directions = titled(default, "Loss by direction of w (the surface is constant along rays)")
     assert len(traces(directions, "batch")) == N_BN // 16
     histograms = next(f for f in figures(default) if traces(f, "histogram"))
     notes = [histograms["layout"][f"xaxis{s}"]["title"]["text"] for s in ("", "2", "3")]
     assert notes[1:] == ["mean 0, sd 1", "mean 0, sd 1"]  # ẑ and γẑ + β at γ = 1, β = 0
     assert titled(default, "Test loss by test batch size")
-    assert len(figures(default)) == 8
+    assert len(figures(default)) == 12  # 4 of them in the real network's section
 
 
 def test_scale_invariance_is_checked_against_torch(default):
