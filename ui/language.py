@@ -31,7 +31,7 @@ def choose() -> str:
         url.refuse(KEY, language)
     if language not in i18n.LANGUAGES:
         locale = (st.context.locale or "").lower()
-        language = "zh" if locale.startswith("zh") else i18n.DEFAULT
+        language = next((code for code in i18n.LANGUAGES if locale.startswith(code)), i18n.DEFAULT)
     url.assign(KEY, language)  # so the switch shows it, and the link holds it unless "en"
     i18n.set_language(language)
     return language
