@@ -197,3 +197,23 @@ def test_from_rate_sets_the_rate_parameter_itself():
         schedules.from_rate("one_cycle", 0.1, max_lr=0.2)
     with pytest.raises(ValueError, match="unknown schedule"):
         schedules.from_rate("warp", 0.1)
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+def test_shape_params_are_exactly_the_parameters_that_change_a_schedule_at_a_given_rate(name):
+    """A control for each shape parameter (ui.controls.schedule_picker), none for the others:
+    moving a shape parameter changes η_t, moving any other one does not."""
+    base, _ = RATE_AT[name]
+    shape = {param.name for param in schedules.shape_params(name)}
+    steps = np.arange(300)
+    rates = schedules.from_rate(name, 0.037, **base)(steps)
+    for param in schedules.schedule_params(name):
+        if param.name == schedules.rate_param(name) or param.choices:
+            continue  # from_rate refuses the rate itself; a choice is a shape (checked below)
+        value = base.get(param.name, param.default)
+        moved = min(param.high, value * 2 if value else 0.01)  # 0.01: below the rate
+        if param.integer:
+            moved = int(moved)
+        changed = schedules.from_rate(name, 0.037, **base | {param.name: moved})(steps)
+        assert (np.max(np.abs(changed - rates)) > 1e-12) == (param.name in shape), param.name
+    assert {p.name for p in schedules.schedule_params(name) if p.choices} <= shape
