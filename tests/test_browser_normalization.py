@@ -1,14 +1,16 @@
 """The normalization page in Chromium: every chart draws, Play animates the raw and standardized
 panels together over steady backgrounds, a preset link tells its story, and changes in a row
 across the sidebar, the run's popover, the batch-norm controls and both fragments all reach the
-link, which a new browser opens to the same view."""
+link, which a new browser opens to the same view. The real-network section likewise: its four
+charts draw, changes to it and the sidebar reach the link, and a network preset's link works."""
 
 import pytest
 from helpers import choose, nudge, screenshot, view_state, wait_idle
 
 pytestmark = pytest.mark.browser
 
-CHARTS = 8
+CHARTS = 12  # 8, then the real-network section's curvature, losses, bands and slices
+COLD = 180_000  # ms: the first load trains and compiles the section's two networks (~10 s idle)
 PAIR = (
     "[...document.querySelectorAll('.js-plotly-plot')]"
     ".find(p => p.layout.images && p.layout.images.length === 2)"
@@ -30,7 +32,7 @@ def pair(page) -> dict:
 
 def test_every_chart_draws_and_play_moves_both_panels(app_url, page):
     page.goto(f"{app_url}/normalization")
-    wait_idle(page, charts=CHARTS)
+    wait_idle(page, charts=CHARTS, timeout=COLD)
     assert page.get_by_text("Normalization changes the landscape").first.is_visible()
     assert page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')]"
                          ".every(p => p.querySelectorAll('.trace').length > 0)")  # fmt: skip
@@ -50,7 +52,7 @@ def test_every_chart_draws_and_play_moves_both_panels(app_url, page):
 
 def test_a_preset_link_tells_its_story(app_url, page):
     page.goto(f"{app_url}/normalization?bn_gamma=2")
-    wait_idle(page, charts=CHARTS)
+    wait_idle(page, charts=CHARTS, timeout=COLD)
     before = pair(page)["source"]
     page.get_by_role("link", name="Same scale, still stretched").click()
     page.wait_for_url("**preset=same-scale-still-stretched**")
@@ -63,7 +65,7 @@ def test_a_preset_link_tells_its_story(app_url, page):
 
 def test_changes_in_a_row_all_reach_the_link(app_url, page, browser):
     page.goto(f"{app_url}/normalization")
-    wait_idle(page, charts=CHARTS)
+    wait_idle(page, charts=CHARTS, timeout=COLD)
     nudge(page, "scale of x₂ (x₂ ~ U[s, 2s])", key="ArrowLeft", charts=CHARTS)  # sidebar
     choose(page, "Optimizer", "momentum", charts=CHARTS, exact=True)
     nudge(page, "momentum λ", key="ArrowLeft", charts=CHARTS)
@@ -91,8 +93,6 @@ def test_changes_in_a_row_all_reach_the_link(app_url, page, browser):
 
 # ---- On a real network ---------------------------------------------------------------------------
 
-ALL_CHARTS = CHARTS + 4  # the section's curvature, losses, bands and slices
-
 
 def section(page) -> dict:
     """What the section drew: each of its charts' traces and the slices' images."""
@@ -110,16 +110,14 @@ def section(page) -> dict:
 def test_the_network_section_draws_and_its_changes_reach_the_link(app_url, page, browser):
     page.set_viewport_size({"width": 1366, "height": 768})
     page.goto(f"{app_url}/normalization")
-    wait_idle(page, charts=ALL_CHARTS, timeout=120_000)
+    wait_idle(page, charts=CHARTS, timeout=COLD)
     drawn = section(page)
     assert all(count and count >= 2 for count in drawn["charts"]) and drawn["images"] == 2
     page.get_by_role("heading", name="On a real network").scroll_into_view_if_needed()
     screenshot(page, "normalization-network")
-    nudge(page, "training steps", charts=ALL_CHARTS, expect="bnn_steps=250")  # the fragment
-    page.locator("[data-testid=stSelectbox]", has_text="η to look at").click()
-    page.get_by_role("option", name="0.01", exact=True).click()
-    wait_idle(page, charts=ALL_CHARTS)
-    nudge(page, "steps", charts=ALL_CHARTS)  # the sidebar: a full rerun after the fragment
+    nudge(page, "training steps", charts=CHARTS, expect="bnn_steps=250")  # the fragment
+    choose(page, "η to look at", "0.01", then="bnn_look=0.01", charts=CHARTS, exact=True)
+    nudge(page, "steps", charts=CHARTS)  # the sidebar: a full rerun after the fragment
     for part in ("bnn_steps=250", "bnn_look=0.01", "bn_steps=310"):
         assert part in page.url, (part, page.url)
     assert page.get_by_text("**At η = 0.01**").count() == 0  # markdown, not asterisks
@@ -128,7 +126,7 @@ def test_the_network_section_draws_and_its_changes_reach_the_link(app_url, page,
 
     shared = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
     shared.goto(page.url)
-    wait_idle(shared, charts=ALL_CHARTS)
+    wait_idle(shared, charts=CHARTS)
     assert view_state(shared) == view_state(page)
     shared.context.close()
 
@@ -136,10 +134,10 @@ def test_the_network_section_draws_and_its_changes_reach_the_link(app_url, page,
 def test_a_network_preset_link_tells_its_story(app_url, page):
     page.set_viewport_size({"width": 1366, "height": 2400})
     page.goto(f"{app_url}/normalization")
-    wait_idle(page, charts=ALL_CHARTS, timeout=120_000)
+    wait_idle(page, charts=CHARTS, timeout=COLD)
     page.get_by_role("link", name="A real network: the step size sets the sharpness").click()
     page.wait_for_url("**preset=a-real-network-the-step-size-sets-the-sharpness**")
-    wait_idle(page, charts=ALL_CHARTS, timeout=120_000)
+    wait_idle(page, charts=CHARTS, timeout=COLD)
     assert "bnn_steps=400" in page.url
     assert page.get_by_text("Cohen et al.'s edge of stability").first.is_visible()
     assert page.get_by_text("At η = 0.3, after 400 steps").first.is_visible()

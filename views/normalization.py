@@ -685,10 +685,14 @@ def real_network() -> None:
     setting, look = network_controls()
     if setting is None:
         return
-    slot = st.empty()
+    slot, shown = st.empty(), [-5]
 
-    def tick(done: int, total: int) -> None:
-        slot.progress(done / total, text=_("Training both networks and reading their Hessians…"))
+    def tick(done: int, total: int) -> None:  # every 5 %: a message per step would flood
+        percent = 100 * done // total
+        if percent >= shown[0] + 5:
+            shown[0] = percent
+            slot.progress(percent / 100, text=_("Training both networks and reading their "
+                                                "Hessians…"))  # fmt: skip
 
     try:
         found = comparison_of(setting, tick)
