@@ -285,10 +285,15 @@ def loss_curves_figure(
     rates: Sequence[float], nets: Sequence[tuple[str, np.ndarray]], *, height: int = 340
 ) -> go.Figure:
     """The loss at every step, one panel per rate, both networks in it (``nets``: (name, losses
-    (steps + 1, R))), on one log axis for all panels; a run that diverged ends where it did."""
+    (steps + 1, R))), on one log axis for all panels. A run that diverged (NaN from there on)
+    ends where it did, off the top: the axis spans the runs that did not (a blow-up to 10¹² would
+    flatten every other curve), unless none did."""
     layout = panels_layout([_("η = {rate}").format(rate=f"{rate:g}") for rate in rates], gap=0.04)
     values = np.concatenate([np.ravel(losses) for _name, losses in nets])
-    axis = log_axis(values) | dict(range=_log_range(values))
+    kept = [losses[:, ~np.isnan(losses).any(axis=0)] for _name, losses in nets]
+    spanned = np.concatenate([np.ravel(losses) for losses in kept])
+    spanned = spanned if spanned.size else values
+    axis = log_axis(spanned) | dict(range=_log_range(spanned))
     data = []
     for r in range(len(rates)):
         suffix = "" if r == 0 else str(r + 1)
