@@ -9,12 +9,13 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import streamlit as st
 
 from i18n import _
-from ui import language, url
+from ui import language, memory, url
 from ui.cache import warm_sandbox
 from ui.catalogue import PAGES
 
 st.set_page_config(page_title="Error-surface lab", page_icon="⛰️", layout="wide")
 
+memory.limit_heaps()
 warm_sandbox()
 url.begin_run()
 language.choose()
@@ -32,3 +33,4 @@ with st.sidebar:
     )  # fmt: skip
 page.run()
 url.end_run()
+memory.trim()

@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}  # fewer malloc heaps: see ui/memory.py
 exec .venv/bin/python -m streamlit run app.py --server.port "${PORT:-8501}" "$@"

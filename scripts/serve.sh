@@ -19,6 +19,9 @@ port=${PORT:-8501}
 replicas=${REPLICAS:-$(nproc)}
 address=${ADDRESS:-0.0.0.0}
 python=${PYTHON:-$([ -x .venv/bin/python ] && echo .venv/bin/python || echo python3)}
+# Two malloc heaps per process instead of one per thread that allocated: freed memory is reused
+# (ui/memory.py).
+export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
 
 if ! command -v nginx >/dev/null; then
   # Debian's nginx, installed the way scripts/setup.sh installs Chromium.

@@ -11,8 +11,8 @@ import hashlib
 import inspect
 import threading
 import time
-from collections.abc import Callable
-from typing import Any, ParamSpec
+from collections.abc import Callable, Hashable
+from typing import Any, ParamSpec, TypeVar
 
 import orjson
 import plotly.graph_objects as go
@@ -23,10 +23,12 @@ import i18n
 from i18n import _
 from optimizers import Trajectory, simulate_many
 from surfaces import CriticalPoints, Surface, critical_points, parse_expression, sandbox
+from ui import memory
 from ui.specs import RunSpec, SurfaceSpec
 from viz import background_image
 
 P = ParamSpec("P")
+T = TypeVar("T")
 PARTIAL_SECONDS = 60.0
 
 
@@ -137,6 +139,45 @@ def cached_critical_points(surface: SurfaceSpec) -> CriticalPoints:
         for old in list(partials)[:-64]:  # bounded, oldest first
             partials.pop(old, None)
         return cut.points
+
+
+class _Slot:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.done, self.value = False, None
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def _slot(kind: str, key: Hashable) -> _Slot:
+    return _Slot()
+
+
+def computed_once(kind: str, key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()`` once per server process for ``(kind, key)``, shared by everyone who asks:
+    whoever asks first runs it (and sees the progress it draws), the others wait for it. Not a
+    cached function: Streamlit would record a progress bar's calls inside one and replay them on
+    every later hit. Such work (training networks) frees hundreds of MB when it ends: given back
+    to the system at once."""
+    slot = _slot(kind, key)
+    with slot.lock:
+        if not slot.done:
+            slot.value, slot.done = compute(), True
+            memory.trim(now=True)
+        return slot.value
+
+
+def progress_bar(text: str) -> tuple[Any, Callable[[int, int], None]]:
+    """A place for a progress bar and its ``tick(done, total)``: drawn only once work starts,
+    redrawn about every 5 % (a message per training step would flood the browser)."""
+    slot, shown = st.empty(), [-5]
+
+    def tick(done: int, total: int) -> None:
+        percent = 100 * done // max(total, 1)
+        if percent >= shown[0] + 5:
+            shown[0] = percent
+            slot.progress(min(percent, 100) / 100, text=text)
+
+    return slot, tick
 
 
 @st.cache_resource(show_spinner=False)

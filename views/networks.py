@@ -5,8 +5,6 @@ figure), then one of them is seen up close: its spectrum and the loss on planes 
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -18,7 +16,7 @@ from i18n import N_, _
 from nets import report
 from optimizers import schedules
 from ui import url
-from ui.cache import frozen_figure
+from ui.cache import computed_once, frozen_figure, progress_bar
 from ui.controls import choice, number_input, optimizer_picker, slider, stepped
 from ui.format import number
 from ui.layout import chart, share_box
@@ -101,80 +99,46 @@ class Setup(NamedTuple):
         return dict(optimizer=self.run.optimizer, lr=lr, **dict(self.run.hyper))
 
 
-class Once:
-    """A result computed once per server process and shared by everyone who asks with the same
-    settings; whoever computes it sees its progress, the others wait for it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._value: Any = None
-
-    def get(self, compute: Callable[[Callable[[int, int], None] | None], Any],
-            progress: Callable[[int, int], None] | None = None) -> Any:  # fmt: skip
-        with self._lock:
-            if self._value is None:
-                self._value = compute(progress)
-            return self._value
-
-
-@st.cache_resource(max_entries=128, show_spinner=False)
-def _once(kind: str, setup: Setup, run: int = 0) -> Once:
-    return Once()
-
-
 def survey_of(setup: Setup, progress=None) -> nets.Survey:
     """The survey for these settings (seconds the first time, then shared)."""
 
-    def compute(tick):
+    def compute():
         return nets.survey(
             setup.network(),
             setup.runs,
             seed=setup.seed,
             steps=setup.steps,
             refine_steps=setup.refine,
-            progress=tick,
+            progress=progress,
             **setup.training(),
         )
 
-    return _once("survey", setup).get(compute, progress)
+    return computed_once("survey", setup, compute)
 
 
 def path_of(setup: Setup, run: int, progress=None) -> tuple[nets.Projection, np.ndarray]:
     """Run ``run``'s training path (the survey's θs, traced again), then its refined point,
     projected onto its first two principal components; and the training step of each θ."""
 
-    def compute(tick):
+    def compute():
         network = setup.network()
         path = report.training_path(network, run, runs=setup.runs, seed=setup.seed,
                                     steps=setup.steps, **setup.training())  # fmt: skip
-        if tick is not None:
-            tick(1, 1)
+        if progress is not None:
+            progress(1, 1)
         refined = survey_of(setup).thetas[run]
         return nets.project_path(network, np.vstack([path.thetas, refined])), path.steps
 
-    return _once("path", setup, run).get(compute, progress)
-
-
-def progress_slot(text: str) -> tuple[Any, Callable[[int, int], None]]:
-    """A place for a progress bar, drawn only if work starts, about every 5 %."""
-    slot, shown = st.empty(), [-1]
-
-    def tick(done: int, total: int) -> None:
-        percent = int(100 * done / max(total, 1))
-        if percent >= shown[0] + 5:
-            shown[0] = percent
-            slot.progress(min(percent, 100) / 100, text=text)
-
-    return slot, tick
+    return computed_once("path", (setup, run), compute)
 
 
 def escape_of(setup: Setup, run: int) -> report.Escape:
     """The Hessian plane through the run's point, on a window sized to its escape direction."""
 
-    def compute(_tick):
+    def compute():
         return report.escape_plane(setup.network(), survey_of(setup).thetas[run])
 
-    return _once("escape", setup, run).get(compute)
+    return computed_once("escape", (setup, run), compute)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -304,7 +268,7 @@ def pick_run() -> None:
 
 def survey_section(setup: Setup) -> tuple[nets.Survey, int] | None:
     """The homework's figure beside what it says, computed."""
-    slot, tick = progress_slot(_("Training {runs} networks, then refining each…").format(
+    slot, tick = progress_bar(_("Training {runs} networks, then refining each…").format(
         runs=setup.runs))  # fmt: skip
     try:
         found = survey_of(setup, tick)
@@ -410,7 +374,7 @@ def landscape_section(setup: Setup, run: int) -> None:
     plane = choice(_("plane"), "nw_plane", list(PLANES), "hessian", labels=lambda p: _(PLANES[p]),
                    widget="segmented")  # fmt: skip
     if plane == "path":
-        slot, tick = progress_slot(_("Training run {run} again to keep its path…").format(
+        slot, tick = progress_bar(_("Training run {run} again to keep its path…").format(
             run=run + 1))  # fmt: skip
         projection = path_of(setup, run, tick)[0]
         slot.empty()

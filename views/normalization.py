@@ -4,7 +4,6 @@ network trained with and without batch norm."""
 
 from __future__ import annotations
 
-import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -40,7 +39,7 @@ from surfaces.normalization import (
     train_batch_norm,
 )
 from ui import url
-from ui.cache import frozen_figure
+from ui.cache import computed_once, frozen_figure, progress_bar
 from ui.controls import (
     choice,
     log_slider,
@@ -636,32 +635,13 @@ class Comparing(NamedTuple):
     seed: int
 
 
-class Shared:
-    """One comparison per setting and server process, computed by whoever asks first (who sees
-    its progress; the others wait for it). Not a cached function itself: Streamlit would record
-    the progress bar's calls inside it, to replay on every later hit."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.value: compare.Comparison | None = None
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def shared(setting: Comparing) -> Shared:
-    return Shared()
-
-
 def comparison_of(setting: Comparing, progress=None) -> compare.Comparison:
     """Both networks trained at every rate and measured (seconds the first time, then shared)."""
-    box = shared(setting)
-    with box.lock:
-        if box.value is None:
-            box.value = compare.compare(
-                ARCHS[setting.arch], activation=setting.activation, rates=setting.rates,
-                steps=setting.steps, optimizer=setting.optimizer, checkpoints=CHECKPOINTS,
-                seed=setting.seed, progress=progress,
-            )  # fmt: skip
-        return box.value
+    return computed_once("bn comparison", setting, lambda: compare.compare(
+        ARCHS[setting.arch], activation=setting.activation, rates=setting.rates,
+        steps=setting.steps, optimizer=setting.optimizer, checkpoints=CHECKPOINTS,
+        seed=setting.seed, progress=progress,
+    ))  # fmt: skip
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -685,15 +665,7 @@ def real_network() -> None:
     setting, look = network_controls()
     if setting is None:
         return
-    slot, shown = st.empty(), [-5]
-
-    def tick(done: int, total: int) -> None:  # every 5 %: a message per step would flood
-        percent = 100 * done // total
-        if percent >= shown[0] + 5:
-            shown[0] = percent
-            slot.progress(percent / 100, text=_("Training both networks and reading their "
-                                                "Hessians…"))  # fmt: skip
-
+    slot, tick = progress_bar(_("Training both networks and reading their Hessians…"))
     try:
         found = comparison_of(setting, tick)
     except ValueError as error:
