@@ -287,6 +287,19 @@ def test_himmelblau_basins_against_the_runs_and_scipy():
     assert counts.iloc[0].tolist()[:4] == [int((map_codes(maps)[0] == k).sum()) for k in range(4)]
 
 
+def test_rosenbrock_maps_start_at_a_rate_that_does_not_blow_up():
+    """At the maps' usual η = 0.01 every run on Rosenbrock diverges (a blank map): its maps start
+    at 0.001, where most runs stay finite and some reach the minimum."""
+    rosenbrock, corners = get_surface("rosenbrock"), [(-1.9, -1.9), (0.0, 0.0), (1.9, 2.9)]
+    for name in ("sgd", "momentum"):
+        runs = [simulate(rosenbrock, make_optimizer(name, lr=0.01), p, 300) for p in corners]
+        assert all(run.diverged_at is not None for run in runs)
+    at = run_page(PAGE, {"sw_surface": "rosenbrock"})
+    assert list(shares_table(at).index) == ["A: sgd (lr 0.001)", "B: momentum (lr 0.001)"]
+    for codes in map_codes(maps_figure(at)):
+        assert (codes == 0).any() and (codes == DIVERGED).mean() < 0.5
+
+
 def test_a_clicked_cell_shows_its_two_runs():
     at = run_page(PAGE, {"sw_surface": "double_well", "sw_cell_x": "2.10625",
                          "sw_cell_y": "0.6375"})  # fmt: skip

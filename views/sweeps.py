@@ -74,8 +74,9 @@ OUTCOMES = {  # runs in no basin, by their basin code: label, colour
     UNDEFINED: (N_("stopped: no gradient (a kink)"), "#a0522d"),
     DIVERGED: (N_("diverged"), "#f2f2f2"),
 }
-# Data surfaces compare the full batch with a small one, same optimizer: η, small batch size.
-DATA_DEFAULTS = {"rbf_neuron": (1.0, 2), "regression": (1e-5, 2)}
+# The maps' η and small batch size where the defaults (0.01, B = 2) do not fit: data surfaces
+# compare the full batch with a small one; at 0.01 every run on Rosenbrock diverges (a blank map).
+BASIN_DEFAULTS = {"rbf_neuron": (1.0, 2), "regression": (1e-5, 2), "rosenbrock": (1e-3, 2)}
 
 PRESETS = {
     N_("Too large a step diverges: the cliff sits at 2/λmax"): Preset(
@@ -296,18 +297,19 @@ def sidebar() -> Setup:
 def rate_section(setup: Setup) -> None:
     """Every chosen optimizer over a range of η, the run clicked on, and each one at its best."""
     st.header(_("Learning-rate sweep: every η at once"))
-    controls = st.columns([3, 2, 2, 1])
-    with controls[0]:
+    chosen_column, range_column = st.columns([5, 1])  # room for every optimizer's chip
+    with chosen_column:
         names = multichoice(_("optimizers"), "sw_opts", OPTIMIZERS, DEFAULT_OPTIMIZERS)
-    with controls[1]:
-        measure = choice(_("measure"), "sw_measure", list(MEASURES), "final",
-                         labels=lambda m: _(MEASURES[m]), widget="segmented")  # fmt: skip
-    with controls[2]:
-        tolerance = stepped(_("target: L* + tolerance"), "sw_tol", TOLERANCES, 1e-4)
-    with controls[3], st.popover(_("η range"), width="stretch"):
+    with range_column, st.popover(_("η range"), width="stretch"):
         low = log_slider(_("smallest η"), "sw_lr_low", low=1e-7, high=10.0, default=1e-4)
         high = log_slider(_("largest η"), "sw_lr_high", low=1e-7, high=10.0, default=1.0)
         count = slider(_("number of rates"), "sw_rates", 5, 60, 48)
+    measure_column, target_column = st.columns(2)
+    with measure_column:
+        measure = choice(_("measure"), "sw_measure", list(MEASURES), "final",
+                         labels=lambda m: _(MEASURES[m]), widget="segmented")  # fmt: skip
+    with target_column:
+        tolerance = stepped(_("target: L* + tolerance"), "sw_tol", TOLERANCES, 1e-4)
     if not names:
         st.info(_("Choose at least one optimizer to sweep."), icon="👆")
         return
@@ -477,7 +479,7 @@ def basin_section(setup: Setup) -> None:
     cell."""
     st.header(_("Basins of attraction: where every start ends"))
     surface, data = setup.surface, hasattr(setup.surface, "n_samples")
-    lr, small = DATA_DEFAULTS.get(surface.key, (0.01, 2))
+    lr, small = BASIN_DEFAULTS.get(surface.key, (0.01, 2))
     settings = st.columns(4 if data else 3)
     with settings[0]:
         size = slider(_("grid (starts per side)"), "sw_grid", 10, MAX_GRID, 40)

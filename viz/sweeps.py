@@ -225,7 +225,8 @@ def _critical_traces(
             text=[str(i + 1) for i in range(len(points))] if numbered else None,
             textposition="top right", textfont=dict(color="white", size=13),
             name=_(kind), showlegend=False, hoverinfo="skip", xaxis=xaxis, yaxis=yaxis,
-            meta=dict(role="critical", kind=kind),
+            meta=dict(role="critical", kind=kind),  # not dimmed when a cell is clicked
+            unselected=dict(marker=dict(opacity=1), textfont=dict(color="white")),
             marker=dict(symbol=symbol, size=13 if numbered else 10, color="white",
                         line=dict(color="black", width=1)),
         ))  # fmt: skip
