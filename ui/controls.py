@@ -20,6 +20,7 @@ from surfaces import ExpressionError, Surface, get_surface, list_surfaces
 from ui import url
 from ui.cache import formula_surface
 from ui.specs import CUSTOM, RunSpec, SurfaceSpec, nice_values, url_value
+from viz.theme import tick_text
 
 DEFAULT_FORMULA = "x**2 - y**2 + 0.1*x**4"
 FALLBACK = "quadratic"  # shown when not even the last good formula can be read (a busy server)
@@ -174,7 +175,7 @@ def multichoice(label: str, key: str, options: Sequence[Any], default: Sequence[
 
 
 def stepped(label: str, key: str, options: Sequence[float], default: float, **kw) -> float:
-    """A slider over a fixed list of numbers (shown with ``:g``), e.g. round learning rates."""
+    """A slider over a fixed list of numbers (shown as 1.5×10⁻⁵), e.g. round learning rates."""
     options = sorted({float(v) for v in options} | {float(default)})
     values = np.array(options)
 
@@ -191,7 +192,7 @@ def stepped(label: str, key: str, options: Sequence[float], default: float, **kw
     return _control(
         st.select_slider, key, float(default), parse,
         nearest if values.min() > 0 else _keep_option(options, float(default)),
-        label=label, options=options, format_func=lambda v: f"{v:g}", **kw,
+        label=label, options=options, format_func=lambda v: tick_text(v, 4), **kw,
     )  # fmt: skip
 
 

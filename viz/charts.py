@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from i18n import _
 from viz.background import grid
-from viz.theme import base_layout, log_axis, run_color, run_dash
+from viz.theme import base_layout, log_axis, run_color, run_dash, tick_text
 from viz.trajectory import PathLike, SurfaceLike
 
 
@@ -135,7 +135,7 @@ def loss_series(
     finite = np.concatenate([v[np.isfinite(v)] for v in losses] or [np.zeros(0)])
     if floor is not None and finite.size and finite.min() >= floor - 1e-9 * max(1.0, abs(floor)):
         gaps = [(name, v - floor) for (name, _values), v in zip(runs, losses, strict=True)]
-        gap = _("loss − L* (L* = {floor})").format(floor=f"{floor:.4g}")
+        gap = _("loss − L* (L* = {floor})").format(floor=tick_text(floor, 4))
         title = _("loss") if floor == 0 else gap
         return title, gaps, True
     if finite.size and finite.min() > 0:
