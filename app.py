@@ -13,12 +13,11 @@ from ui import language, memory, url
 from ui.cache import warm_sandbox
 from ui.catalogue import PAGES
 
-st.set_page_config(page_title="Error-surface lab", page_icon="⛰️", layout="wide")
-
 memory.limit_heaps()
 warm_sandbox()
 url.begin_run()
 language.choose()
+st.set_page_config(page_title=_("Error-surface lab"), page_icon="⛰️", layout="wide")
 home = st.Page("views/home.py", title=_("Home"), icon="🏠", default=True)
 lab = [st.Page(entry.path, title=_(entry.title), icon=entry.icon) for entry in PAGES]
 page = st.navigation({"": [home], _("Lecture, part by part"): lab})

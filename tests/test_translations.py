@@ -108,10 +108,7 @@ KEEP = {
     "CSV", "HTML", "GIF", "sin", "cos", "exp", "log", "sqrt", "abs", "min", "max",
     "English", "Language",
 }  # fmt: skip
-# Shown untranslated by files outside the catalog's care, until they call _() on it:
-# ui/controls.py (the σ-convention radio's options) and ui/specs.py (RunSpec.label).
-PENDING = {"lecture"}
-KEEP = {word.lower() for word in KEEP | PENDING}
+KEEP = {word.lower() for word in KEEP}
 STRIP = re.compile(
     r"<style.*?</style>|<[^>]+>"  # HTML
     r"|\$\$.*?\$\$|\$[^$]*\$"  # LaTeX

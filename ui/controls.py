@@ -23,6 +23,8 @@ from ui.specs import CUSTOM, RunSpec, SurfaceSpec, nice_values, url_value
 from viz.theme import tick_text
 
 DEFAULT_FORMULA = "x**2 - y**2 + 0.1*x**4"
+# How Adagrad/RMSProp/Adam write σ: torch's convention or the lecture's (optimizers.rules)
+CONVENTIONS = {"pytorch": N_("PyTorch"), "lecture": N_("lecture")}
 FALLBACK = "quadratic"  # shown when not even the last good formula can be read (a busy server)
 MAX_FORMULA = 500
 
@@ -284,7 +286,7 @@ def start_inputs(key: str, surface: Surface) -> tuple[float, float]:
     ):
         with column:
             point.append(number_input(
-                _("start {axis}").format(axis=labels["xy".index(axis)]), f"{key}_{axis}",
+                _("start {axis}").format(axis=_(labels["xy".index(axis)])), f"{key}_{axis}",
                 float(low), float(high),
                 float(default), format="%.4g", step=_step(high - low),
             ))  # fmt: skip
@@ -393,8 +395,8 @@ def _hyper_widget(field: str, default: Any, key: str) -> Any:
     if isinstance(default, bool):
         return checkbox(label, key, default, help=help)
     if field == "convention":
-        return choice(label, key, ["pytorch", "lecture"], default, widget="radio",
-                      horizontal=True, help=help)  # fmt: skip
+        return choice(label, key, list(CONVENTIONS), default, widget="radio", horizontal=True,
+                      labels=lambda convention: _(CONVENTIONS[convention]), help=help)  # fmt: skip
     if field == "momentum":
         return slider(label, key, 0.0, 0.99, float(default), 0.01, help=help)
     if field == "dampening":
@@ -418,7 +420,7 @@ def schedule_picker(key: str, *, steps: int) -> tuple[str, tuple[tuple[str, Any]
         widget_key = f"{key}_{param.name}"
         label = _(param.name.replace("_", " "))
         if param.choices:
-            value = choice(label, widget_key, list(param.choices), param.default)
+            value = choice(label, widget_key, list(param.choices), param.default, labels=_)
         elif param.integer:
             value = number_input(label, widget_key, int(param.low), int(param.high),
                            _step_default(param.name, steps, param.default))  # fmt: skip

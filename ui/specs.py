@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from i18n import _
 from optimizers import Optimizer, make_optimizer, schedules
 from surfaces import Surface, get_surface, parse_expression
 
@@ -42,9 +43,9 @@ class RunSpec(NamedTuple):
 
     @property
     def label(self) -> str:
-        extra = "" if self.schedule == "constant" else f", {self.schedule.replace('_', ' ')}"
+        extra = "" if self.schedule == "constant" else ", " + _(self.schedule.replace("_", " "))
         if dict(self.hyper).get("convention") == "lecture":
-            extra += ", lecture"
+            extra += ", " + _("lecture")
         return f"{self.optimizer} (lr {self.lr:g}{extra})"
 
     def build(self) -> Optimizer:

@@ -308,9 +308,10 @@ def spread_note(data: Data, problems: tuple[ScalingProblem, ...]) -> str:
 
 def rates(spec: RunSpec, problems: tuple[ScalingProblem, ...], runs: list[Trajectory]) -> None:
     """The rate bounds next to what each run measures, and the distance to the optimum."""
+    gd, heavy_ball = _("gradient descent"), _("heavy ball, tuned")
     st.latex(
-        r"\text{GD: } \rho \ge \frac{\kappa-1}{\kappa+1}, \qquad "
-        r"\text{heavy ball, tuned: } \rho = \frac{\sqrt\kappa-1}{\sqrt\kappa+1}"
+        rf"\text{{{gd}: }} \rho \ge \frac{{\kappa-1}}{{\kappa+1}}, \qquad "
+        rf"\text{{{heavy_ball}: }} \rho = \frac{{\sqrt\kappa-1}}{{\sqrt\kappa+1}}"
     )
     columns = {}
     for side, problem, run in zip(SIDES, problems, runs, strict=True):

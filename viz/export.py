@@ -24,6 +24,7 @@ from viz.trajectory import MAX_FRAMES, frame_steps
 CSV_COLUMNS = ("step", "run", "optimizer", "x", "y", "loss", "grad_norm", "lr")
 # A font with Chinese glyphs where the system has one (Debian's fonts-noto-cjk), else Pillow's.
 FONTS = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",)
+SIMPLIFIED_CHINESE = 2  # the face in that collection (0 is Japanese: other glyph forms)
 INK, GREY, DARK = (232, 232, 234), (187, 187, 187), (14, 17, 23)
 
 
@@ -135,7 +136,7 @@ def _palette(backgrounds: Sequence[Image.Image], colors: Sequence[str]) -> Image
 def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     for path in FONTS:
         try:
-            return ImageFont.truetype(path, size)
+            return ImageFont.truetype(path, size, index=SIMPLIFIED_CHINESE)
         except OSError:
             continue
     return ImageFont.load_default(size=size)
