@@ -140,22 +140,24 @@ def choose(
     tab, label: str, option: str, then: str = "", charts: int = 1, exact: bool = False
 ) -> None:
     """Pick ``option`` in the select box labelled ``label``: open its list from the keyboard
-    (ArrowDown; Streamlit's combobox may miss the first key or click while a section it sits in
-    is still settling, so until the list is open), click the option; with ``then``, wait until
-    the address bar holds it."""
+    (ArrowDown; Streamlit's combobox may miss the first key or click while the section it sits
+    in is still settling, so again until the option shows, closing any other list), click the
+    option; with ``then``, wait until the address bar holds it."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     field = tab.locator("[data-testid=stSelectbox]", has_text=label).first.locator("input").first
+    wanted = tab.get_by_role("option", name=option, exact=exact).first
     for attempt in range(10):
         field.focus()
         tab.keyboard.press("ArrowDown")
         try:
-            tab.get_by_role("option").first.wait_for(timeout=1000)
+            wanted.wait_for(timeout=2000)
             break
         except PlaywrightTimeout:
+            tab.keyboard.press("Escape")
             if attempt == 9:
                 raise
-    tab.get_by_role("option", name=option, exact=exact).first.click()
+    wanted.click()
     if then:
         tab.wait_for_url(lambda address: then in address)
     wait_idle(tab, charts=charts)
