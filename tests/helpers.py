@@ -163,6 +163,21 @@ def choose(
     wait_idle(tab, charts=charts)
 
 
+def view_in_new_browser(
+    browser, address: str, charts: int = 1, settle=None, viewport=(1400, 1000)
+) -> dict:
+    """What a browser that shares nothing with the first one shows at ``address`` (its
+    ``view_state``), once idle with ``charts`` charts, or once ``settle(tab)`` has waited for
+    the page as the test waited for the first."""
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    tab = context.new_page()
+    tab.goto(address)
+    (settle or (lambda tab: wait_idle(tab, charts=charts)))(tab)
+    seen = view_state(tab)
+    context.close()
+    return seen
+
+
 def view_state(tab) -> dict:
     """What a person sees, to compare two browsers: every control's shown value and every chart's
     data (traces' x/y, frames' count), in page order."""

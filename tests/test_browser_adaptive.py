@@ -3,7 +3,7 @@ the sidebar, the full-page section and the fragment all reach the link that a ne
 to the same view."""
 
 import pytest
-from helpers import nudge, screenshot, trace_xy, view_state, wait_idle
+from helpers import nudge, screenshot, trace_xy, view_in_new_browser, view_state, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -103,8 +103,4 @@ def test_changes_in_a_row_all_reach_the_link(app_url, page, browser):
     assert runs_shown(page) == 6
     screenshot(page, "adaptive-after-changes")
 
-    shared = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    shared.goto(page.url)
-    wait_idle(shared, charts=CHARTS)
-    assert view_state(shared) == view_state(page)
-    shared.context.close()
+    assert view_in_new_browser(browser, page.url, CHARTS) == view_state(page)

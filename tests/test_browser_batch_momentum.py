@@ -4,7 +4,7 @@ sections (sliders, a number box, a multiselect, a radio, a select box in an expa
 the address bar, which a new browser then opens to the same view."""
 
 import pytest
-from helpers import choose, nudge, screenshot, trace_xy, view_state, wait_idle
+from helpers import choose, nudge, screenshot, trace_xy, view_in_new_browser, view_state, wait_idle
 
 from ui.presets import preset_href
 from views.batch_momentum import PRESETS
@@ -108,10 +108,9 @@ def test_changes_in_a_row_all_reach_the_link(app_url, page, browser):
     assert page.get_by_text(REFUSED).count() == 0
     screenshot(page, "batch_momentum-after-changes")
 
-    shared = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    shared.goto(page.url)
-    wait_idle(shared, charts=CHARTS)
-    shared.get_by_text("learning-rate schedule (the two forms").click()  # as in the first one
-    shared.wait_for_timeout(500)
-    assert view_state(shared) == view_state(page)
-    shared.context.close()
+    def settle(tab):
+        wait_idle(tab, charts=CHARTS)
+        tab.get_by_text("learning-rate schedule (the two forms").click()  # as in the first one
+        tab.wait_for_timeout(500)
+
+    assert view_in_new_browser(browser, page.url, settle=settle) == view_state(page)

@@ -2,7 +2,7 @@
 crash sequence stays whole, changes in a row all reach the link, a preset resets, Play escapes."""
 
 import pytest
-from helpers import choose, nudge, screenshot, view_state, wait_idle
+from helpers import choose, nudge, screenshot, view_in_new_browser, view_state, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -90,11 +90,7 @@ def test_changes_in_a_row_all_reach_the_link(app_url, page, browser):
     assert page.get_by_text("Local maximum").first.is_visible()
     screenshot(page, "critical-points-after-changes")
 
-    shared = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    shared.goto(page.url)
-    wait_idle(shared, charts=CHARTS)
-    assert view_state(shared) == view_state(page)
-    shared.context.close()
+    assert view_in_new_browser(browser, page.url, CHARTS) == view_state(page)
 
 
 def test_preset_link_resets_and_play_escapes(app_url, page):

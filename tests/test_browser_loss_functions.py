@@ -3,7 +3,7 @@ panels together, a preset link tells its story, and changes in a row across the 
 optimizer's popover all reach the link, which a new browser opens to the same view."""
 
 import pytest
-from helpers import nudge, screenshot, view_state, wait_idle
+from helpers import nudge, screenshot, view_in_new_browser, view_state, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -83,8 +83,4 @@ def test_changes_in_a_row_all_reach_the_link(app_url, page, browser):
     assert page.locator("[data-testid=stException]").count() == 0
     screenshot(page, "loss_functions-after-changes")
 
-    shared = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    shared.goto(page.url)
-    wait_idle(shared, charts=CHARTS)
-    assert view_state(shared) == view_state(page)
-    shared.context.close()
+    assert view_in_new_browser(browser, page.url, CHARTS) == view_state(page)

@@ -5,7 +5,7 @@ a popover all reach the link, which reopens the same view in a new browser."""
 import re
 
 import pytest
-from helpers import nudge, screenshot, view_state, wait_idle
+from helpers import nudge, screenshot, view_in_new_browser, view_state, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -98,11 +98,7 @@ def test_changes_in_a_row_all_reach_the_link(app_url, page, browser):
     assert every_chart_drawn(page)
     screenshot(page, "networks-after-changes")
 
-    shared = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    shared.goto(page.url)
-    settle(shared)
-    assert view_state(shared) == view_state(page)
-    shared.context.close()
+    assert view_in_new_browser(browser, page.url, settle=settle) == view_state(page)
 
 
 def test_a_preset_link_opens_its_view(app_url, page):

@@ -5,7 +5,7 @@ link, which a new browser opens to the same view. The real-network section likew
 charts draw, changes to it and the sidebar reach the link, and a network preset's link works."""
 
 import pytest
-from helpers import choose, nudge, screenshot, view_state, wait_idle
+from helpers import choose, nudge, screenshot, view_in_new_browser, view_state, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -84,11 +84,7 @@ def test_changes_in_a_row_all_reach_the_link(app_url, page, browser):
     assert page.locator("[data-testid=stException]").count() == 0
     screenshot(page, "normalization-after-changes")
 
-    shared = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    shared.goto(page.url)
-    wait_idle(shared, charts=CHARTS)
-    assert view_state(shared) == view_state(page)
-    shared.context.close()
+    assert view_in_new_browser(browser, page.url, CHARTS) == view_state(page)
 
 
 # ---- On a real network ---------------------------------------------------------------------------
@@ -124,11 +120,7 @@ def test_the_network_section_draws_and_its_changes_reach_the_link(app_url, page,
     assert page.get_by_text("At η = 0.01, after 250 steps").first.is_visible()
     assert page.locator("[data-testid=stException]").count() == 0
 
-    shared = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
-    shared.goto(page.url)
-    wait_idle(shared, charts=CHARTS)
-    assert view_state(shared) == view_state(page)
-    shared.context.close()
+    assert view_in_new_browser(browser, page.url, CHARTS, viewport=(1366, 768)) == view_state(page)
 
 
 def test_a_network_preset_link_tells_its_story(app_url, page):

@@ -2,7 +2,7 @@
 over a steady background, a click picks the start, links share."""
 
 import pytest
-from helpers import nudge, screenshot, trace_xy, view_state, wait_idle
+from helpers import nudge, screenshot, trace_xy, view_in_new_browser, view_state, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -73,11 +73,7 @@ def test_changes_in_a_row_all_reach_the_link(app_url, page, browser):
     assert "r2_betas2" not in page.url and "r2_eps" not in page.url  # untouched: defaults
     screenshot(page, "playground-after-changes")
 
-    shared = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    shared.goto(page.url)
-    wait_idle(shared, charts=2)
-    assert view_state(shared) == view_state(page)
-    shared.context.close()
+    assert view_in_new_browser(browser, page.url, 2) == view_state(page)
 
 
 def test_click_on_the_surface_picks_the_start(app_url, page):

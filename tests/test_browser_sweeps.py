@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pytest
-from helpers import choose, nudge, screenshot, trace_xy, view_state, wait_idle
+from helpers import choose, nudge, screenshot, trace_xy, view_in_new_browser, view_state, wait_idle
 
 from optimizers import make_optimizer, simulate
 from surfaces import get_surface
@@ -50,17 +50,6 @@ def follow_preset(page, name: str) -> None:
     page.get_by_role("link", name=name).click()
     page.wait_for_url(f"**preset={slug(name)}**")
     settle(page)
-
-
-def view_in_new_browser(browser, address: str) -> dict:
-    """What a browser that shares nothing with the first one shows at this address."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    tab = context.new_page()
-    tab.goto(address)
-    settle(tab)
-    seen = view_state(tab)
-    context.close()
-    return seen
 
 
 def points(page, plot: str, role: str, xaxis: str = "xaxis", yaxis: str = "yaxis") -> list:
@@ -160,7 +149,7 @@ def test_changes_in_a_row_all_reach_the_link(app_url, page, browser):
     assert every_chart_drawn(page)
     screenshot(page, "sweeps-after-changes")
 
-    assert view_in_new_browser(browser, page.url) == view_state(page)
+    assert view_in_new_browser(browser, page.url, settle=settle) == view_state(page)
 
 
 def test_a_preset_link_opens_its_view(app_url, page):
