@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 babel=.venv/bin/pybabel
-PYTHONPATH=. $babel extract -F i18n/babel.cfg -k N_ --no-wrap --sort-by-file \
+PYTHONPATH=. $babel extract -F i18n/babel.cfg -k N_ --no-wrap --no-location --sort-by-file \
   --project "Error-surface lab" -o i18n/messages.pot .
 for language in zh; do
   po="i18n/locale/$language/LC_MESSAGES/messages.po"
