@@ -59,11 +59,12 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from optimizers.schedules import Schedule
+if TYPE_CHECKING:  # schedules checks its input with engine.check, and engine imports this module
+    from optimizers.schedules import Schedule
 
 CONVENTIONS = ("pytorch", "lecture")
 
