@@ -117,3 +117,63 @@ def test_a_hyperparameter_the_core_leaves_bare_gets_a_number_box(monkeypatch):
     box = at.number_input(key="lf_r_rho")
     assert box.label == "rho" and box.value == 0.5
     assert link(at)["lf_r_rho"] == "0.5"
+
+
+# ---- In a browser: the run cards on a projector --------------------------------------------------
+
+# Per label, select box value and button in the run cards: cut (its text wider than its box) or
+# broken inside a word (a word whose characters lie on more than one line).
+CARD_DEFECTS = """() => {
+    const out = [];
+    const cards = document.querySelectorAll('.st-key-run_cards [data-testid=stVerticalBlock]');
+    for (const card of cards) {
+        const texts = card.querySelectorAll('[data-testid=stWidgetLabel] p, '
+            + '[data-testid=stPopover] button p, [data-baseweb=select] div[value], '
+            + '[data-testid=stMarkdownContainer] p');
+        for (const el of texts) {
+            if (el.scrollWidth > el.clientWidth + 1) out.push(['cut', el.textContent]);
+            const node = [...el.childNodes].find(n => n.nodeType === Node.TEXT_NODE);
+            if (!node) continue;
+            let at = 0;
+            for (const word of node.textContent.split(' ')) {
+                const range = document.createRange();
+                range.setStart(node, at);
+                range.setEnd(node, at + word.length);
+                const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+                if (word.length > 1 && lines.size > 1) out.push(['broken', word]);
+                at += word.length + 1;
+            }
+        }
+    }
+    return [cards.length, out];
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize(
+    ("viewport", "scale"),
+    [((853, 480), 1.5), ((1366, 768), 1.0)],
+    ids=["1280x720 at 150 %", "1366x768"],
+)
+def test_run_cards_keep_their_labels_whole(app_url, browser, viewport, scale, lang):
+    """A projector at 1280×720 and 150 % zoom (853×480 CSS pixels at scale 1.5) and a laptop:
+    no label, optimizer name or button text in the playground's run cards is cut or broken
+    inside a word, with the longest optimizer names on show."""
+    from helpers import screenshot, wait_idle
+
+    from views.playground import MAX_RUNS
+
+    context = browser.new_context(
+        viewport={"width": viewport[0], "height": viewport[1]}, device_scale_factor=scale
+    )
+    tab = context.new_page()
+    longest = sorted(OPTIMIZERS, key=len, reverse=True)[:MAX_RUNS]
+    names = {f"r{i}_opt": name for i, name in enumerate(longest)}
+    query = "&".join(f"{key}={name}" for key, name in names.items())
+    tab.goto(f"{app_url}/playground?lang={lang}&runs={len(names)}&{query}")
+    wait_idle(tab)
+    count, defects = tab.evaluate(CARD_DEFECTS)
+    screenshot(tab, f"run_cards_{viewport[0]}_{lang}")
+    context.close()
+    assert count == len(names) and defects == []

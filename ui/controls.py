@@ -302,7 +302,7 @@ def _step(span: float) -> float:
 HELP = {
     "momentum": N_("How much of the previous movement is kept (0 = plain gradient descent)."),
     "dampening": N_("torch's dampening: scales the new gradient added to the momentum buffer."),
-    "weight_decay": N_("Adds λθ to the gradient; when decoupled, shrinks θ by ηλ each step instead."),
+    "weight_decay": N_("Adds λθ to the gradient; decoupled, it shrinks θ by ηλ each step instead."),
     "lr_decay": N_("Adagrad's η / (1 + t·decay)."),
     "initial_accumulator_value": N_("Adagrad's starting sum of squared gradients."),
     "eps": N_("Keeps σ away from 0, so that a zero gradient never divides by zero."),
@@ -351,6 +351,22 @@ def optimizer_picker(
                       icon="⚙️")  # fmt: skip
         spec = RunSpec(name, float(rate), tuple(defaults.items()))
     return spec
+
+
+CARD_MIN = "10rem"  # a run card's least width: "momentum", "learning rate η" fit on one line
+
+
+def cards(key: str, count: int) -> list[Any]:
+    """``count`` bordered cards for optimizer pickers, in a grid of as many equal columns as fit
+    at CARD_MIN or more (two in the playground's column at 1366 px; one on a 1280×720 projector
+    at 150 % zoom), so that no label breaks inside a word or loses its end."""
+    st.html(
+        f"<style>.st-key-{key} {{display: grid !important; grid-template-columns: "
+        f"repeat(auto-fill, minmax(min({CARD_MIN}, 100%), 1fr));}} "
+        f".st-key-{key} > div {{min-width: 0; width: auto;}}</style>"
+    )
+    grid = st.container(key=key, horizontal=True)
+    return [grid.container(border=True) for _ in range(count)]
 
 
 def forget(keys: Sequence[str]) -> None:
