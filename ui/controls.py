@@ -326,8 +326,9 @@ def optimizer_picker(
 ) -> RunSpec:
     """One run's optimizer, learning rate, hyperparameters and schedule.
 
-    The learning rate and the main hyperparameter are on show; the rest and the schedule sit in a
-    popover, whose label says when anything in it differs from the defaults.
+    The learning rate and the primary hyperparameters (``Control.primary``) are on show; the
+    rest and the schedule sit in a popover. Every hyperparameter's label and values come from
+    the core's declaration (``optimizers.hyper_controls``).
     """
     name = choice(_("Optimizer"), f"{key}_opt", names, default, on_change=_reset_settings,
                   args=(key,))  # fmt: skip
