@@ -1,4 +1,5 @@
-"""Optimizers, torch.optim 2.x to the letter, as one generic update rule with coefficients.
+"""Optimizers, torch.optim 2.x to the letter (and Lion, from its paper), as one generic update
+rule with coefficients, and the declarations that name them.
 
 Every optimizer is the same computation (``advance``), specialised by per-run coefficients; a
 coefficient of 1 or 0 where an optimizer has no such term is exact in IEEE arithmetic, so each
@@ -8,10 +9,12 @@ optimizer stays its own formula. With g the gradient, θ the parameters and t th
     v ← square_keep_t·v + (square_gain_t·g)·g                  sum, mean or moving average of g²
     ḡ ← mean_keep·ḡ + mean_gain·g                              centered RMSprop's mean gradient
     u ← v − ḡ²;  u ← max(u*, u) with amsgrad (u* its running maximum)
-    σ ← √u / root_correction_t + eps                           the denominator
+    σ ← √(u + eps_in_root) / root_correction_t + eps           the denominator
     d ← g/σ if sigma_before_momentum, else g
+    d ← √(a + update_eps)/σ · g,  a ← update_keep·a + (update_gain·d)·d   with rms_update
+    c ← sign(sign_keep·m + sign_gain·d)                        with sign_update, m before it moves
     m ← momentum_keep_t·m + momentum_gain_t·d                  momentum buffer / first moment
-    n ← lookahead_grad·g + lookahead_momentum·m                Nesterov's look-ahead
+    n ← lookahead_grad·g + lookahead_momentum·m                Nesterov's look-ahead; n ← c (sign)
     θ ← param_keep_t·θ + (step_scale_t·n) / σ'                 σ' = 1 if σ already divided d
 
 The terms an optimizer lacks are switched off by their neutral values (SGD: v = 0, eps = 1, so
@@ -30,19 +33,25 @@ steps, computed once for a whole run; the rest are constants. η_t is the schedu
 | … lecture     | −η_t             | 1          | μ, 1                   | α, 1 − α (t = 0: 0, 1) |
 | adam          | −η_t/(1 − β₁ᵗ⁺¹) | 1          | β₁, 1 − β₁             | β₂, 1 − β₂             |
 | adamw         | −η_t/(1 − β₁ᵗ⁺¹) | 1 − η_t·λ  | β₁, 1 − β₁             | β₂, 1 − β₂             |
+| adadelta      | −η_t             | 1          | 0, 1                   | ρ, 1 − ρ               |
+| lion          | −η_t             | 1 − η_t·λ  | β₂, 1 − β₂             | 0, 0                   |
 
-μ = momentum (gain 1 when μ = 0), τ = dampening, δ = lr_decay, α = alpha, β = betas,
+μ = momentum (gain 1 when μ = 0), τ = dampening, δ = lr_decay, α = alpha, β = betas, ρ = rho,
 λ = weight_decay. root_correction_t = √(1 − β₂ᵗ⁺¹) for Adam(W), else 1. Constants: l2_decay = λ
-except for AdamW (its decay is param_keep); eps = 1 for SGD (no σ), else torch's; square_init =
-Adagrad's initial_accumulator_value; mean_keep, mean_gain = α, 1 − α for centered RMSprop (else
-0, 0); lookahead_grad, lookahead_momentum = 1, μ for Nesterov (else 0, 1);
-sigma_before_momentum for RMSprop with μ > 0; amsgrad for Adam(W).
+except for AdamW and Lion (their decay is param_keep); eps = 1 for SGD and Lion (no σ), 0 for
+Adadelta (its ε is eps_in_root and update_eps), else torch's; square_init = Adagrad's
+initial_accumulator_value; mean_keep, mean_gain = α, 1 − α for centered RMSprop (else 0, 0);
+lookahead_grad, lookahead_momentum = 1, μ for Nesterov (else 0, 1); sigma_before_momentum for
+RMSprop with μ > 0; amsgrad for Adam(W); rms_update with update_keep, update_gain = ρ, 1 − ρ for
+Adadelta; sign_update with sign_keep, sign_gain = β₁, 1 − β₁ for Lion.
 
-Adding an optimizer: write a builder ``_name(**hyper) -> Rule`` giving its per-step coefficients
-(``_per_step``) and its ``Constants``, register it with torch's defaults in
-``_SPECS`` and its name in ``OPTIMIZERS``, and give tests/test_optimizers.py its torch class and
-configurations (a test fails until every name is covered). If it needs a term the generic rule
-lacks, add that term to ``advance`` behind a ``Terms`` flag, so the other optimizers skip it.
+Adding an optimizer is one ``declare(name, builder, defaults, **controls)`` call: the builder
+(``_name(**hyper) -> Rule``, its update rule as math in its docstring) gives the per-step
+coefficients (``_per_step``) and the ``Constants``; the defaults are torch's; a hyperparameter
+``CONTROLS`` does not describe, or describes wrongly for this optimizer, gets its ``Control``
+(label, values) there. Then tests/test_optimizers.py gets its torch class and configurations (a
+test fails until every name is covered). If it needs a term the generic rule lacks, add that
+term to ``advance`` behind a ``Terms`` flag, so the other optimizers skip it.
 """
 
 from __future__ import annotations
@@ -50,13 +59,13 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from optimizers.schedules import Schedule
+if TYPE_CHECKING:  # schedules checks its input with engine.check, and engine imports this module
+    from optimizers.schedules import Schedule
 
-OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
 CONVENTIONS = ("pytorch", "lecture")
 
 
@@ -69,13 +78,19 @@ class State(NamedTuple):
     square: np.ndarray  # v: Adagrad's sum (lecture: mean) of g², RMSprop/Adam's average of g²
     square_max: np.ndarray  # AMSGrad's running maximum of v − ḡ²
     mean: np.ndarray  # ḡ: centered RMSprop's moving average of g
+    update_square: np.ndarray  # a: Adadelta's moving average of its squared steps
 
     @classmethod
     def initial(cls, params: np.ndarray, square_init: Any) -> State:
         """The state before the first step, for params of any shape (square_init broadcasts)."""
         zeros = np.zeros(np.shape(params))
         return cls(
-            count=0, momentum=zeros, square=zeros + square_init, square_max=zeros, mean=zeros
+            count=0,
+            momentum=zeros,
+            square=zeros + square_init,
+            square_max=zeros,
+            mean=zeros,
+            update_square=zeros,
         )
 
 
@@ -107,6 +122,14 @@ class Constants(NamedTuple):
     amsgrad: Any = False
     sigma_before_momentum: Any = False  # σ divides g before the momentum buffer (RMSprop)
     has_momentum: Any = False  # the optimizer has a momentum / first-moment buffer to report
+    eps_in_root: Any = 0.0  # ε added under σ's root (Adadelta)
+    rms_update: Any = False  # the step is g·√(a + update_eps)/σ (Adadelta)
+    update_keep: Any = 0.0
+    update_gain: Any = 0.0
+    update_eps: Any = 0.0
+    sign_update: Any = False  # the step is sign(sign_keep·m + sign_gain·g) (Lion)
+    sign_keep: Any = 0.0
+    sign_gain: Any = 0.0
 
 
 class Rule(NamedTuple):
@@ -129,6 +152,9 @@ class Terms(NamedTuple):
     nesterov: bool
     root_correction: bool
     param_decay: bool
+    eps_in_root: bool
+    rms_update: bool
+    sign_update: bool
 
     @classmethod
     def of(cls, c: Constants, k: Coefficients) -> Terms:
@@ -144,6 +170,9 @@ class Terms(NamedTuple):
             nesterov=bool(np.any(c.lookahead_grad != 0)),
             root_correction=bool(np.any(k.root_correction != 1)),
             param_decay=bool(np.any(k.param_keep != 1)),
+            eps_in_root=bool(np.any(c.eps_in_root != 0)),
+            rms_update=bool(np.any(c.rms_update)),
+            sign_update=bool(np.any(c.sign_update)),
         )
 
 
@@ -153,6 +182,7 @@ def advance(
     """One step of the generic rule (module docstring) at step index ``t`` of the coefficient
     arrays ``k``. Returns the new parameters, the new state and σ (1.0 where there is none)."""
     m, v, v_max, g_mean = state.momentum, state.square, state.square_max, state.mean
+    a = state.update_square
     if on.l2_decay:
         g = g + c.l2_decay * p
     sigma = 1.0
@@ -165,6 +195,8 @@ def advance(
         if on.amsgrad:
             v_max = np.maximum(v_max, u)
             u = np.where(c.amsgrad, v_max, u)
+        if on.eps_in_root:
+            u = u + c.eps_in_root
         sigma = np.sqrt(u) / k.root_correction[t] if on.root_correction else np.sqrt(u)
         sigma = sigma + c.eps
     after = sigma  # what divides the step: σ, or 1 where σ already divided g
@@ -173,11 +205,20 @@ def advance(
         after = np.where(c.sigma_before_momentum, 1.0, sigma)
     else:
         d = g
+    if on.rms_update:  # Adadelta: the step's own RMS over σ, times g
+        delta = np.sqrt(a + c.update_eps) / sigma * g
+        a = c.update_keep * a + c.update_gain * delta * delta
+        d = np.where(c.rms_update, delta, d)
+        after = np.where(c.rms_update, 1.0, after)
+    if on.sign_update:  # Lion: the sign of a mix of m and g, before m moves
+        direction = np.sign(c.sign_keep * m + c.sign_gain * d)
     m = k.momentum_keep[t] * m + k.momentum_gain[t] * d if on.momentum else d
     n = c.lookahead_grad * g + c.lookahead_momentum * m if on.nesterov else m
+    if on.sign_update:
+        n = np.where(c.sign_update, direction, n)
     step = k.step_scale[t] * n / after if on.sigma else k.step_scale[t] * n
     p = k.param_keep[t] * p + step if on.param_decay else p + step
-    return p, State(state.count + 1, m, v, v_max, g_mean), sigma
+    return p, State(state.count + 1, m, v, v_max, g_mean, a), sigma
 
 
 class Optimizer(NamedTuple):
@@ -330,6 +371,71 @@ def _adam(lr, betas, eps, weight_decay, amsgrad, decoupled) -> Rule:
     )
 
 
+def _adadelta(lr, rho, eps, weight_decay) -> Rule:
+    """Adadelta (torch.optim.Adadelta; Zeiler 2012, with torch's lr, 1.0 in the paper):
+
+        g ← g + λθ;  v_t = ρ v_{t−1} + (1 − ρ) g²;
+        Δ_t = √(a_{t−1} + ε) / √(v_t + ε) · g;  a_t = ρ a_{t−1} + (1 − ρ) Δ_t²;
+        θ ← θ − η_t Δ_t,  v₋₁ = a₋₁ = 0.
+
+    Each step is scaled by the RMS of the steps before it, so a step has θ's units; ε sits
+    inside both roots and sets the size of the first steps (√ε / √((1 − ρ) g²) per unit g).
+    """
+
+    def coefficients(t: np.ndarray) -> Coefficients:
+        eta = _rates(lr, t)
+        return _per_step(eta, step_scale=-eta, square_keep=rho, square_gain=1.0 - rho)
+
+    return Rule(
+        coefficients,
+        Constants(
+            l2_decay=weight_decay,
+            eps=0.0,
+            eps_in_root=eps,
+            rms_update=True,
+            update_keep=rho,
+            update_gain=1.0 - rho,
+            update_eps=eps,
+        ),
+    )
+
+
+def _lion(lr, betas, weight_decay) -> Rule:
+    """Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms", Algorithm 2;
+    torch has no Lion class):
+
+        c_t = β₁ m_{t−1} + (1 − β₁) g;
+        θ ← θ − η_t (sign(c_t) + λθ);
+        m_t = β₂ m_{t−1} + (1 − β₂) g,  m₋₁ = 0.
+
+    Every coordinate moves by exactly η_t (sign(0) = 0), whatever the gradient's size; the
+    weight decay is decoupled, as in AdamW.
+    """
+    beta1, beta2 = betas
+
+    def coefficients(t: np.ndarray) -> Coefficients:
+        eta = _rates(lr, t)
+        return _per_step(
+            eta,
+            step_scale=-eta,
+            param_keep=1 - eta * weight_decay,
+            momentum_keep=beta2,
+            momentum_gain=1.0 - beta2,
+        )
+
+    return Rule(
+        coefficients,
+        Constants(
+            l2_decay=0.0,
+            eps=1.0,
+            sign_update=True,
+            sign_keep=beta1,
+            sign_gain=1.0 - beta1,
+            has_momentum=True,
+        ),
+    )
+
+
 def _rates(lr: float | Schedule, t: np.ndarray) -> np.ndarray:
     """η_t for step indices t, checked: a schedule must give finite lr ≥ 0."""
     eta = np.broadcast_to(np.asarray(lr(t) if callable(lr) else lr, dtype=float), t.shape)
@@ -348,7 +454,87 @@ def _per_step(eta: np.ndarray, **coefficients: Any) -> Coefficients:
     return Coefficients(*(np.broadcast_to(np.asarray(x, dtype=float), eta.shape) for x in given))
 
 
-# name -> (rule builder, defaults); defaults follow torch.optim 2.x.
+# ---- Declarations ----------------------------------------------------------------------------
+
+
+class Control(NamedTuple):
+    """How a UI offers one hyperparameter: a plain English ``label`` (the app translates it; no
+    other wording lives here) and its values: ``choices`` (numbers on a slider of those values,
+    or strings as options), else a range ``low``–``high`` in steps of ``step``; a bool is a
+    checkbox and needs neither. A pair (Adam's betas) has one Control per part in ``parts``.
+    ``primary`` ones are on show, the rest one click away."""
+
+    label: str
+    choices: tuple[Any, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    step: float | None = None
+    parts: tuple[Control, ...] = ()
+    primary: bool = False
+
+
+# The controls of hyperparameters several optimizers share; a declaration can override one.
+CONTROLS: dict[str, Control] = {
+    "momentum": Control("momentum λ", low=0.0, high=0.99, step=0.01, primary=True),
+    "dampening": Control("dampening τ", low=0.0, high=1.0, step=0.05),
+    "weight_decay": Control("weight decay (L2) λ", choices=(0.0, 1e-4, 1e-3, 1e-2, 0.1)),
+    "nesterov": Control("Nesterov look-ahead"),
+    "lr_decay": Control("learning-rate decay", choices=(0.0, 1e-4, 1e-3, 1e-2, 0.1)),
+    "initial_accumulator_value": Control("initial Σg²", choices=(0.0, 0.1, 1.0)),
+    "eps": Control("ε (guards 1/σ)", choices=(1e-10, 1e-8, 1e-6, 1e-4, 1e-2)),
+    "alpha": Control("α (average of g²)", choices=(0.5, 0.8, 0.9, 0.95, 0.99, 0.999)),
+    "centered": Control("centered"),
+    "amsgrad": Control("AMSGrad"),
+    "convention": Control("σ convention", choices=CONVENTIONS),
+    "betas": Control(
+        "betas",
+        parts=(
+            Control("β₁ (average of g)", choices=(0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
+            Control("β₂ (average of g²)", choices=(0.9, 0.99, 0.995, 0.999, 0.9999)),
+        ),
+    ),
+}
+DECOUPLED = Control("weight decay λ (decoupled)", choices=(0.0, 1e-4, 1e-3, 1e-2, 0.1, 1.0))
+
+
+class Declaration(NamedTuple):
+    """A declared optimizer: its rule builder, torch's defaults, a Control per hyperparameter."""
+
+    build: Callable[..., Rule]
+    defaults: dict[str, Any]
+    controls: dict[str, Control]
+
+
+_DECLARED: dict[str, Declaration] = {}
+
+
+def declare(
+    name: str, build: Callable[..., Rule], defaults: dict[str, Any], **controls: Control
+) -> None:
+    """Declare optimizer ``name``: ``build(**hyperparameters) -> Rule``, its defaults (lr
+    included; torch's), and a Control for each hyperparameter ``CONTROLS`` lacks or that reads
+    differently here. A hyperparameter with neither gets a bare Control named after it (a UI
+    shows a plain number box); tests/test_optimizers.py holds every declaration to having its
+    own."""
+    unknown = sorted(set(controls) - set(defaults))
+    if unknown:
+        raise ValueError(f"{name}: a control for {unknown[0]!r}, which it does not take")
+    own = {key: controls.get(key) or CONTROLS.get(key) or Control(key)
+           for key in defaults if key != "lr"}  # fmt: skip
+    _DECLARED[name] = Declaration(build, dict(defaults), own)
+
+
+def hyper_controls(name: str) -> dict[str, Control]:
+    """How a UI offers each hyperparameter of optimizer ``name`` but lr, in declaration order."""
+    _check_name(name)
+    return dict(_DECLARED[name].controls)
+
+
+def _check_name(name: str) -> None:
+    if name not in _DECLARED:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {list(_DECLARED)}")
+
+
 _SGD = {
     "lr": 1e-3,
     "momentum": 0.0,
@@ -358,53 +544,82 @@ _SGD = {
     "convention": "pytorch",
 }
 _ADAM = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False}
-_SPECS: dict[str, tuple[Callable[..., Rule], dict[str, Any]]] = {
-    "sgd": (_sgd, _SGD),
-    "momentum": (_sgd, _SGD | {"momentum": 0.9}),
-    # The lecture's momentum has no look-ahead, so Nesterov has no convention to choose.
-    "nesterov": (
-        _sgd,
-        {k: v for k, v in _SGD.items() if k != "convention"} | {"momentum": 0.9, "nesterov": True},
+
+declare("sgd", _sgd, _SGD)
+declare("momentum", _sgd, _SGD | {"momentum": 0.9})
+# The lecture's momentum has no look-ahead, so Nesterov has no convention to choose.
+declare(
+    "nesterov",
+    _sgd,
+    {k: v for k, v in _SGD.items() if k != "convention"} | {"momentum": 0.9, "nesterov": True},
+)
+declare(
+    "adagrad",
+    _adagrad,
+    {
+        "lr": 1e-2,
+        "lr_decay": 0.0,
+        "weight_decay": 0.0,
+        "initial_accumulator_value": 0.0,
+        "eps": 1e-10,
+        "convention": "pytorch",
+    },
+)
+declare(
+    "rmsprop",
+    _rmsprop,
+    {
+        "lr": 1e-2,
+        "alpha": 0.99,
+        "eps": 1e-8,
+        "weight_decay": 0.0,
+        "momentum": 0.0,
+        "centered": False,
+        "convention": "pytorch",
+    },
+)
+declare("adam", functools.partial(_adam, decoupled=False), _ADAM)
+declare(
+    "adamw",
+    functools.partial(_adam, decoupled=True),
+    _ADAM | {"weight_decay": 1e-2},
+    weight_decay=DECOUPLED,
+)
+declare(
+    "adadelta",
+    _adadelta,
+    {"lr": 1.0, "rho": 0.9, "eps": 1e-6, "weight_decay": 0.0},
+    rho=Control("ρ (average of g² and of the steps²)", choices=(0.5, 0.8, 0.9, 0.95, 0.99)),
+    eps=Control("ε (inside both roots)", choices=(1e-8, 1e-6, 1e-4, 1e-2)),
+)
+declare(
+    "lion",
+    _lion,
+    {"lr": 1e-4, "betas": (0.9, 0.99), "weight_decay": 0.0},
+    betas=Control(
+        "betas",
+        parts=(
+            Control("β₁ (mix of m and g in the sign)", choices=(0.0, 0.5, 0.8, 0.9, 0.95, 0.99)),
+            Control("β₂ (average of g)", choices=(0.9, 0.95, 0.98, 0.99, 0.995, 0.999)),
+        ),
     ),
-    "adagrad": (
-        _adagrad,
-        {
-            "lr": 1e-2,
-            "lr_decay": 0.0,
-            "weight_decay": 0.0,
-            "initial_accumulator_value": 0.0,
-            "eps": 1e-10,
-            "convention": "pytorch",
-        },
-    ),
-    "rmsprop": (
-        _rmsprop,
-        {
-            "lr": 1e-2,
-            "alpha": 0.99,
-            "eps": 1e-8,
-            "weight_decay": 0.0,
-            "momentum": 0.0,
-            "centered": False,
-            "convention": "pytorch",
-        },
-    ),
-    "adam": (functools.partial(_adam, decoupled=False), _ADAM),
-    "adamw": (functools.partial(_adam, decoupled=True), _ADAM | {"weight_decay": 1e-2}),
-}
+    weight_decay=DECOUPLED,
+)
+
+OPTIMIZERS: tuple[str, ...] = tuple(_DECLARED)
 
 
 def make_optimizer(name: str, **hyper: Any) -> Optimizer:
     """The optimizer ``name`` (one of OPTIMIZERS) with torch.optim's hyperparameter names and
     defaults; ``momentum`` is SGD with momentum 0.9, ``nesterov`` SGD with momentum 0.9 and
-    nesterov=True. ``lr`` is a float or a schedule (step -> lr). Raises ValueError naming the
-    offending hyperparameter.
+    nesterov=True; ``lion`` (no torch class) takes lr, betas and weight_decay. ``lr`` is a float
+    or a schedule (step -> lr). Raises ValueError naming the offending hyperparameter.
 
-    Stricter than torch: eps must be > 0, dampening and alpha in [0, 1]; torch accepts eps = 0.
+    Stricter than torch: eps must be > 0, dampening, alpha and rho in [0, 1]; torch accepts
+    eps = 0.
     """
-    if name not in _SPECS:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of {list(OPTIMIZERS)}")
-    build, defaults = _SPECS[name]
+    _check_name(name)
+    build, defaults, _controls = _DECLARED[name]
     unknown = sorted(set(hyper) - set(defaults))
     if unknown:
         raise ValueError(
@@ -440,7 +655,7 @@ def _validate(name: str, h: dict[str, Any]) -> None:
     for key in ("momentum", "weight_decay", "lr_decay", "initial_accumulator_value"):
         if key in h and not (_is_number(h[key]) and math.isfinite(h[key]) and h[key] >= 0):
             raise bad(key, "it must be a finite number >= 0")
-    for key in ("dampening", "alpha"):
+    for key in ("dampening", "alpha", "rho"):
         if key in h and not (_is_number(h[key]) and 0 <= h[key] <= 1):
             raise bad(key, "it must lie in [0, 1]")
     if "eps" in h and not (_is_number(h["eps"]) and math.isfinite(h["eps"]) and h["eps"] > 0):

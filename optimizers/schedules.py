@@ -20,6 +20,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from optimizers.engine import check
+
 Schedule = Callable[[int | np.ndarray], float | np.ndarray]
 
 
@@ -102,7 +104,7 @@ def from_rate(name: str, lr: float, **params: float | str) -> Schedule:
     t = W − 1, with η = factor·(d·W)^−0.5. So factor = lr·√(d_model·warmup_steps).
     """
     key = rate_param(name)
-    _require(key not in params, f"from_rate sets {key!r} from lr; do not pass it")
+    check(key not in params, f"from_rate sets {key!r} from lr; do not pass it")
     if name == "noam":
         defaults = {p.name: p.default for p in _PARAMS[name]}
         d_model = params.get("d_model", defaults["d_model"])
@@ -116,38 +118,33 @@ def _check_name(name: str) -> None:
         raise ValueError(f"unknown schedule {name!r}; choose one of {sorted(SCHEDULES)}")
 
 
-def _require(ok: bool, message: str) -> None:
-    if not ok:
-        raise ValueError(message)
-
-
 def _vectorized(lr_at: Callable[[np.ndarray], np.ndarray]) -> Schedule:
     """A schedule from ``lr_at`` (1-D int array -> lr array): an int step goes through the same
     array code, so ``schedule(t) == schedule(steps)[t]`` bit for bit."""
 
     def schedule(step: int | np.ndarray) -> float | np.ndarray:
         t = np.asarray(step)
-        _require(np.issubdtype(t.dtype, np.integer), f"steps must be integers, got {t.dtype}")
-        _require(bool(np.all(t >= 0)), "steps count from 0; got a negative step")
+        check(np.issubdtype(t.dtype, np.integer), f"steps must be integers, got {t.dtype}")
+        check(bool(np.all(t >= 0)), "steps count from 0; got a negative step")
         return np.asarray(lr_at(t.reshape(-1)), dtype=float).reshape(t.shape)[()]
 
     return schedule
 
 
 def _lr(lr: float, name: str = "lr") -> float:
-    _require(math.isfinite(lr) and lr >= 0, f"{name} must be a finite number >= 0, got {lr}")
+    check(math.isfinite(lr) and lr >= 0, f"{name} must be a finite number >= 0, got {lr}")
     return float(lr)
 
 
 def _count(n: int, name: str, low: int = 1) -> int:
-    _require(
+    check(
         isinstance(n, int | np.integer) and n >= low, f"{name} must be an integer >= {low}, got {n}"
     )
     return int(n)
 
 
 def _factor(x: float, name: str) -> float:
-    _require(0 < x <= 1, f"{name} must be in (0, 1], got {x}")
+    check(0 < x <= 1, f"{name} must be in (0, 1], got {x}")
     return float(x)
 
 
@@ -185,7 +182,7 @@ def cosine_annealing(lr: float, t_max: int, eta_min: float = 0.0) -> Schedule:
     η_min.
     """
     lr, t_max, eta_min = _lr(lr), _count(t_max, "t_max"), _lr(eta_min, "eta_min")
-    _require(eta_min <= lr, f"eta_min ({eta_min}) must not exceed lr ({lr})")
+    check(eta_min <= lr, f"eta_min ({eta_min}) must not exceed lr ({lr})")
     return _vectorized(lambda t: _cosine(lr, eta_min, t, t_max))
 
 
@@ -214,8 +211,8 @@ def warmup_cosine(lr: float, warmup_steps: int, total_steps: int, eta_min: float
     again after total_steps, this one stays at η_min)."""
     warm = linear_warmup(lr, warmup_steps, 1 / _count(warmup_steps, "warmup_steps"))
     total_steps, eta_min = _count(total_steps, "total_steps", 2), _lr(eta_min, "eta_min")
-    _require(warmup_steps < total_steps, f"warmup_steps ({warmup_steps}) must be < total_steps")
-    _require(eta_min <= lr, f"eta_min ({eta_min}) must not exceed lr ({lr})")
+    check(warmup_steps < total_steps, f"warmup_steps ({warmup_steps}) must be < total_steps")
+    check(eta_min <= lr, f"eta_min ({eta_min}) must not exceed lr ({lr})")
 
     def lr_at(t: np.ndarray) -> np.ndarray:
         decay = _cosine(lr, eta_min, np.clip(t - warmup_steps, 0, None), total_steps - warmup_steps)
@@ -236,7 +233,7 @@ def noam(d_model: int, warmup_steps: int, factor: float = 1.0) -> Schedule:
     factor·(d·W)^−0.5 at t = W − 1, then falls as 1/√s; ``from_rate`` picks the factor that
     puts the peak at a given η."""
     d_model, warmup_steps = _count(d_model, "d_model"), _count(warmup_steps, "warmup_steps")
-    _require(math.isfinite(factor) and factor > 0, f"factor must be > 0, got {factor}")
+    check(math.isfinite(factor) and factor > 0, f"factor must be > 0, got {factor}")
     scale = factor * d_model**-0.5
 
     def lr_at(t: np.ndarray) -> np.ndarray:
@@ -269,13 +266,13 @@ def one_cycle(
     (torch raises instead).
     """
     max_lr, total_steps = _lr(max_lr, "max_lr"), _count(total_steps, "total_steps", 2)
-    _require(div_factor > 0 and final_div_factor > 0, "div_factor and final_div_factor must be > 0")
+    check(div_factor > 0 and final_div_factor > 0, "div_factor and final_div_factor must be > 0")
     peak = float(pct_start * total_steps) - 1
-    _require(
+    check(
         0 < peak < total_steps - 1,
         f"pct_start·total_steps − 1 = {peak} must lie strictly between 0 and total_steps − 1",
     )
-    _require(anneal_strategy in ("cos", "linear"), "anneal_strategy must be 'cos' or 'linear'")
+    check(anneal_strategy in ("cos", "linear"), "anneal_strategy must be 'cos' or 'linear'")
     initial = max_lr / div_factor
     final = initial / final_div_factor
 

@@ -95,12 +95,6 @@ def conditioning(hessian: np.ndarray) -> Conditioning:
     )  # fmt: skip
 
 
-def tuned_momentum(eigenvalues: np.ndarray) -> tuple[float, float]:
-    """Heavy-ball (lr, momentum) that reach (√κ−1)/(√κ+1) on a quadratic (Polyak 1964)."""
-    low, high = np.sqrt(eigenvalues[0]), np.sqrt(eigenvalues[-1])
-    return float(4.0 / (low + high) ** 2), float(((high - low) / (high + low)) ** 2)
-
-
 def gd_rate_at(lr: float, eigenvalues: np.ndarray) -> float:
     """Gradient descent's rate on a quadratic at learning rate lr: max |1 − lr·λ|."""
     return float(np.max(np.abs(1.0 - lr * np.asarray(eigenvalues))))

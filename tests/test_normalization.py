@@ -31,7 +31,6 @@ from surfaces.normalization import (
     scaling_problems,
     standardize,
     train_batch_norm,
-    tuned_momentum,
     update_running,
 )
 
@@ -124,7 +123,9 @@ def test_measured_gd_rate_is_max_abs_one_minus_lr_lambda():
 def test_tuned_heavy_ball_reaches_the_momentum_bound_on_the_raw_surface():
     raw, _ = scaling_problems(10.0, 100, 0)
     c = raw.conditioning
-    lr, momentum = tuned_momentum(c.eigenvalues)
+    # Polyak (1964): heavy ball with these (lr, momentum) reaches (√κ−1)/(√κ+1) on a quadratic
+    low, high = np.sqrt(c.eigenvalues[0]), np.sqrt(c.eigenvalues[-1])
+    lr, momentum = 4.0 / (low + high) ** 2, ((high - low) / (high + low)) ** 2
     run = simulate(raw.surface, make_optimizer("sgd", lr=lr, momentum=momentum), raw.start, 3000)
     assert run.diverged_at is None
     # Tuned, the iteration has a repeated eigenvalue ρ (a Jordan block): ‖w_t − w*‖ ~ t·ρ^t, so

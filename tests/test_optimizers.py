@@ -1,5 +1,6 @@
-"""Optimizers against torch.optim (trajectories, 1e-9 relative), against first steps worked out by
-hand from the published update rules, and their hyperparameter checks."""
+"""Optimizers against torch.optim (trajectories, 1e-9 relative), Lion (which torch lacks) against
+its paper's update written out here, first steps worked out by hand from the published update
+rules, their hyperparameter checks, and the declarations a UI reads."""
 
 from __future__ import annotations
 
@@ -10,8 +11,17 @@ import pytest
 from reference import reference
 from test_simulate import Quadratic, Rosenbrock
 
-from optimizers import OPTIMIZERS, Optimizer, make_optimizer, schedules, simulate_many
-from optimizers.rules import CONVENTIONS
+from optimizers import (
+    OPTIMIZERS,
+    Control,
+    Optimizer,
+    hyper_controls,
+    make_optimizer,
+    schedules,
+    simulate,
+    simulate_many,
+)
+from optimizers.rules import CONTROLS, CONVENTIONS
 
 STEPS = 200
 TORCH = {  # each optimizer's class in torch.optim
@@ -22,6 +32,7 @@ TORCH = {  # each optimizer's class in torch.optim
     "rmsprop": "RMSprop",
     "adam": "Adam",
     "adamw": "AdamW",
+    "adadelta": "Adadelta",
 }
 # every option that changes the rule, each on its own and in the combinations torch allows
 CONFIGS = [
@@ -50,15 +61,50 @@ CONFIGS = [
     ("adamw", {}),
     ("adamw", {"weight_decay": 0.1}),
     ("adamw", {"amsgrad": True, "weight_decay": 0.3}),
+    ("adadelta", {}),
+    ("adadelta", {"rho": 0.5, "eps": 1e-3}),
+    ("adadelta", {"weight_decay": 0.1}),
+    ("lion", {}),
+    ("lion", {"betas": (0.5, 0.9)}),
+    ("lion", {"weight_decay": 0.1}),
 ]
 FAMILY = {"momentum": "sgd", "nesterov": "sgd", "adamw": "adam"}
-# per surface and family: big enough to travel, small enough not to diverge or to reach the
-# sign-like bouncing around the minimum, where any rounding difference grows chaotically
+# per surface (tests/test_train.py's quartic too) and family: big enough to travel, small enough
+# not to diverge or to reach the sign-like bouncing around the minimum, where any rounding
+# difference grows chaotically
 LRS = {
-    "quadratic": {"sgd": 0.05, "adagrad": 0.5, "rmsprop": 0.005, "adam": 0.01},
-    "rosenbrock": {"sgd": 5e-4, "adagrad": 0.1, "rmsprop": 5e-3, "adam": 1e-2},
-}
+    "quadratic": {"sgd": 0.05, "adagrad": 0.5, "rmsprop": 0.005, "adam": 0.01, "adadelta": 1.0,
+                  "lion": 0.005},
+    "rosenbrock": {"sgd": 5e-4, "adagrad": 0.1, "rmsprop": 5e-3, "adam": 1e-2, "adadelta": 1.0,
+                   "lion": 1e-3},
+    "quartic": {"sgd": 0.02, "adagrad": 0.3, "rmsprop": 0.005, "adam": 0.01, "adadelta": 1.0,
+                "lion": 0.005},
+}  # fmt: skip
 SURFACES = {"quadratic": (Quadratic(), (2.0, -1.0)), "rosenbrock": (Rosenbrock(), (-1.5, 2.0))}
+
+
+def lion_trajectory(opt: Optimizer, grad, start, steps=STEPS) -> np.ndarray:
+    """Lion as its paper writes it (Chen et al. 2023, Algorithm 2; torch has no Lion class, so
+    this hand-written rule is the reference): c = β₁m + (1 − β₁)g, θ ← θ − η(sign(c) + λθ), then
+    m ← β₂m + (1 − β₂)g, with m₀ = 0; ``grad`` maps θ to ∇L, or is a 2-D surface."""
+    if hasattr(grad, "grad"):
+        surface = grad
+        grad = lambda theta: surface.grad(*theta)  # noqa: E731
+    (beta1, beta2), lr, wd = opt.hyper["betas"], opt.hyper["lr"], opt.hyper["weight_decay"]
+    theta = np.array(start, dtype=float)
+    m = np.zeros_like(theta)
+    points = [theta]
+    for _ in range(steps):
+        g = np.asarray(grad(theta), dtype=float)
+        c = beta1 * m + (1 - beta1) * g
+        theta = theta - lr * (np.sign(c) + wd * theta)
+        m = beta2 * m + (1 - beta2) * g
+        points.append(theta)
+    return np.array(points)
+
+
+# Optimizers torch.optim lacks, each held to its paper's rule written out in this file.
+BY_HAND = {"lion": lion_trajectory}
 
 
 def label(opt: Optimizer) -> str:
@@ -105,9 +151,11 @@ def test_trajectories_match_torch(surface_name):
     for opt, traj, config in zip(opts, trajs, CONFIGS, strict=True):
         assert traj.diverged_at is None, config
         assert np.linalg.norm(traj.points[-1] - start) > 0.05, config
-        expected = reference(
-            f"{surface_name}/{label(opt)}", partial(torch_trajectory, opt, surface, start)
-        )
+        if opt.name in BY_HAND:
+            expected = BY_HAND[opt.name](opt, surface, start)
+        else:
+            compute = partial(torch_trajectory, opt, surface, start)
+            expected = reference(f"{surface_name}/{label(opt)}", compute)
         np.testing.assert_allclose(
             traj.points, expected, rtol=1e-9, atol=1e-12, err_msg=str(config)
         )
@@ -164,8 +212,9 @@ def test_lecture_conventions_follow_the_lecture_formulas(surface_name):
 
 
 def test_the_reference_tables_cover_every_optimizer_and_convention():
-    """A new optimizer (or convention) cannot slip in untested: it must join CONFIGS (torch)
-    or LECTURE_CONFIGS (the lecture's formulas), and TORCH."""
+    """A new optimizer (or convention) cannot slip in untested: it must join CONFIGS (torch, or
+    its paper's rule) or LECTURE_CONFIGS (the lecture's formulas), TORCH or BY_HAND, and have a
+    rate on every surface."""
     covered = {(n, h.get("convention", "pytorch")) for n, h in CONFIGS + LECTURE_CONFIGS}
     expected = {
         (n, c)
@@ -174,8 +223,58 @@ def test_the_reference_tables_cover_every_optimizer_and_convention():
         if c == "pytorch" or "convention" in make_optimizer(n).hyper
     }
     assert covered == expected
-    assert set(TORCH) == set(OPTIMIZERS)
+    assert set(TORCH) | set(BY_HAND) == set(OPTIMIZERS) and not set(TORCH) & set(BY_HAND)
     assert {n for n, h in CONFIGS if h.get("convention", "pytorch") != "pytorch"} == set()
+    for rates in LRS.values():
+        assert set(rates) == {FAMILY.get(n, n) for n in OPTIMIZERS}
+
+
+def test_every_run_in_a_mixed_batch_is_that_run_alone_bit_for_bit():
+    """The terms one optimizer adds to the generic rule (Adadelta's, Lion's, AMSGrad's, …) leave
+    every other run of a batch untouched: each configuration among all of them ends where it ends
+    alone."""
+    surface, start = SURFACES["rosenbrock"]
+    lrs = LRS["rosenbrock"]
+    opts = [make_optimizer(n, lr=lrs[FAMILY.get(n, n)], **h) for n, h in CONFIGS]
+    for i in range(0, len(opts), 16):
+        batch = opts[i : i + 16]
+        together = simulate_many(surface, batch, [start] * len(batch), 50)
+        for opt, run in zip(batch, together, strict=True):
+            assert np.array_equal(simulate(surface, opt, start, 50).points, run.points), opt.name
+
+
+@pytest.mark.parametrize("surface_name", SURFACES)
+def test_lion_as_the_issue_writes_it(surface_name):
+    """make_optimizer("lion", lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0) against the paper's
+    rule written out by hand (lion_trajectory), over 1,000 steps of η = 1e-4."""
+    surface, start = SURFACES[surface_name]
+    opt = make_optimizer("lion", lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0)
+    run = simulate(surface, opt, start, 1000)
+    assert np.linalg.norm(run.points[-1] - start) > 0.05
+    np.testing.assert_allclose(run.points, lion_trajectory(opt, surface, start, 1000),
+                               rtol=1e-12, atol=1e-15)  # fmt: skip
+
+
+def test_every_hyperparameter_is_declared_with_its_values():
+    """Each hyperparameter but lr has its own Control (a UI reads it): a label, and values the
+    default lies among (a bool needs none); a pair has a part per value."""
+    for name in OPTIMIZERS:
+        controls = hyper_controls(name)
+        defaults = {k: v for k, v in make_optimizer(name).hyper.items() if k != "lr"}
+        assert list(controls) == list(defaults), name
+        for key, default in defaults.items():
+            control = controls[key]
+            assert control.label and (control != Control(key) or key in CONTROLS), (name, key)
+            parts = control.parts or (control,)
+            values = default if control.parts else (default,)
+            assert len(parts) == len(values), (name, key)
+            for part, value in zip(parts, values, strict=True):
+                if isinstance(value, bool):
+                    continue
+                if part.choices:
+                    assert value in part.choices, (name, key)
+                else:
+                    assert part.low <= value <= part.high and part.step > 0, (name, key)
 
 
 # (optimizer, base lr, our schedule, torch's scheduler from (lr_scheduler, optimizer), other
@@ -265,6 +364,20 @@ HAND = [
     ("adam", {"lr": 0.1, "eps": TINY, "weight_decay": 0.5}, [0.9, -1.9], None),
     # AdamW: θ ← (1 − 0.1·0.5)θ, then the Adam step
     ("adamw", {"lr": 0.1, "eps": TINY, "weight_decay": 0.5}, [0.95 - 0.1, -1.9 + 0.1], None),
+    # Adadelta, ρ = 0.5, ε = 0.01: v₀ = 0.5g₀² = (0.125, 0.5), Δ₀ = √ε/√(v₀ + ε)·g₀;
+    # a₀ = 0.5Δ₀²; v₁ = 0.5v₀ + 0.5g₁² = (0.5625, 0.75), Δ₁ = √(a₀ + ε)/√(v₁ + ε)·g₁
+    ("adadelta", {"lr": 1.0, "rho": 0.5, "eps": 0.01},
+     [1 - 0.05 / 0.135**0.5, -2 + 0.1 / 0.51**0.5],
+     [1 - 0.05 / 0.135**0.5 - ((0.5 * (0.05 / 0.135**0.5) ** 2 + 0.01) / 0.5725) ** 0.5,
+      -2 + 0.1 / 0.51**0.5 - ((0.5 * (0.1 / 0.51**0.5) ** 2 + 0.01) / 0.76) ** 0.5]),
+    # Adadelta's η scales Δ, and L2 enters g: g₀ + 0.5θ₀ = (1, −2), v₀ = (0.5, 2)
+    ("adadelta", {"lr": 0.5, "rho": 0.5, "eps": 0.01, "weight_decay": 0.5},
+     [1 - 0.5 * 0.1 / 0.51**0.5, -2 + 0.5 * 0.2 / 2.01**0.5], None),
+    # Lion: m₀ = 0, so the first step is η·sign(g₀); m₀ ← 0.5g₀ = (0.25, −0.5), then
+    # c₁ = 0.99m₀ + 0.01g₁ = (0.2575, −0.485): the memory outvotes g₁'s sign in y
+    ("lion", {"lr": 0.1, "betas": (0.99, 0.5)}, [0.9, -1.9], [0.8, -1.8]),
+    # decoupled decay: θ ← θ − η(sign(c) + λθ) = (1 − 0.1(1 + 0.5), −2 − 0.1(−1 − 1))
+    ("lion", {"lr": 0.1, "weight_decay": 0.5}, [0.85, -1.8], None),
 ]  # fmt: skip
 
 
@@ -302,7 +415,7 @@ def torch_defaults(name: str) -> dict[str, np.ndarray]:
 
 
 def test_defaults_are_torch_defaults():
-    for name in OPTIMIZERS:
+    for name in TORCH:
         opt = make_optimizer(name)
         theirs = reference(f"defaults/{name}", partial(torch_defaults, name))
         for key, value in opt.hyper.items():
@@ -319,6 +432,8 @@ def test_defaults_are_torch_defaults():
         "nesterov": True,
     }
     assert make_optimizer("nesterov").hyper == nesterov
+    # Lion has no torch class: its paper's β (lr and λ are tuned per task; these are the issue's)
+    assert make_optimizer("lion").hyper == {"lr": 1e-4, "betas": (0.9, 0.99), "weight_decay": 0.0}
 
 
 @pytest.mark.parametrize(
@@ -346,6 +461,10 @@ def test_defaults_are_torch_defaults():
         ("rmsprop", {"alpha": 1.5}, "alpha"),
         ("rmsprop", {"centered": True, "convention": "lecture"}, "lecture"),
         ("rmsprop", {"momentum": float("inf")}, "momentum"),
+        ("adadelta", {"rho": 1.5}, "rho=1.5"),
+        ("adadelta", {"eps": 0.0}, "eps=0.0"),
+        ("lion", {"betas": (0.9, 1.0)}, "beta2 must lie in"),
+        ("lion", {"eps": 1e-8}, "lion has no hyperparameter 'eps'"),
     ],
 )
 def test_invalid_hyperparameters_raise(name, hyper, match):

@@ -15,7 +15,7 @@ import numpy as np
 import streamlit as st
 
 from i18n import N_, _
-from optimizers import OPTIMIZERS, make_optimizer, schedules
+from optimizers import OPTIMIZERS, Control, hyper_controls, make_optimizer, schedules
 from surfaces import ExpressionError, Surface, get_surface, list_surfaces
 from ui import url
 from ui.cache import formula_surface
@@ -23,8 +23,6 @@ from ui.specs import CUSTOM, RunSpec, SurfaceSpec, nice_values, url_value
 from viz.theme import tick_text
 
 DEFAULT_FORMULA = "x**2 - y**2 + 0.1*x**4"
-# How Adagrad/RMSProp/Adam write σ: torch's convention or the lecture's (optimizers.rules)
-CONVENTIONS = {"pytorch": N_("PyTorch"), "lecture": N_("lecture")}
 FALLBACK = "quadratic"  # shown when not even the last good formula can be read (a busy server)
 MAX_FORMULA = 500
 
@@ -299,43 +297,22 @@ def _step(span: float) -> float:
 
 # ---- Optimizers ----------------------------------------------------------------------------------
 
-CHOICES: dict[str, list[Any]] = {
-    "eps": [1e-10, 1e-8, 1e-6, 1e-4, 1e-2],
-    "alpha": [0.5, 0.8, 0.9, 0.95, 0.99, 0.999],
-    "weight_decay": [0.0, 1e-4, 1e-3, 1e-2, 0.1],
-    "lr_decay": [0.0, 1e-4, 1e-3, 1e-2, 0.1],
-    "initial_accumulator_value": [0.0, 0.1, 1.0],
-    "beta1": [0.0, 0.5, 0.8, 0.9, 0.95, 0.99],
-    "beta2": [0.9, 0.99, 0.995, 0.999, 0.9999],
-}
-LABELS = {
-    "momentum": N_("momentum λ"),
-    "dampening": N_("dampening τ"),
-    "weight_decay": N_("weight decay (L2) λ"),
-    "nesterov": N_("Nesterov look-ahead"),
-    "lr_decay": N_("learning-rate decay"),
-    "initial_accumulator_value": N_("initial Σg²"),
-    "eps": N_("ε (guards 1/σ)"),
-    "alpha": N_("α (average of g²)"),
-    "centered": N_("centered"),
-    "amsgrad": N_("AMSGrad"),
-    "convention": N_("σ convention"),
-    "beta1": N_("β₁ (average of g)"),
-    "beta2": N_("β₂ (average of g²)"),
-}
+# What the core's Control cannot say (it holds a label and values only): help, and the labels of
+# string options. A hyperparameter or option missing here shows without help, by its own name.
 HELP = {
     "momentum": N_("How much of the previous movement is kept (0 = plain gradient descent)."),
     "dampening": N_("torch's dampening: scales the new gradient added to the momentum buffer."),
-    "weight_decay": N_("Adds λθ to the gradient (AdamW: shrinks θ by ηλ each step instead)."),
+    "weight_decay": N_("Adds λθ to the gradient; decoupled, it shrinks θ by ηλ each step instead."),
     "lr_decay": N_("Adagrad's η / (1 + t·decay)."),
     "initial_accumulator_value": N_("Adagrad's starting sum of squared gradients."),
-    "eps": N_("Added to σ so that a zero gradient never divides by zero."),
+    "eps": N_("Keeps σ away from 0, so that a zero gradient never divides by zero."),
     "convention": N_("pytorch: torch.optim's formula; lecture: the formula on the slides"),
     "nesterov": N_("Evaluate the momentum step's look-ahead (torch's nesterov=True)."),
     "centered": N_("Divide by the variance of g instead of its second moment."),
     "amsgrad": N_("Use the running maximum of v, so the step never grows back."),
 }
-PRIMARY = ("momentum",)
+# string options: how Adagrad/RMSProp write σ, torch's convention or the lecture's
+OPTION_LABELS = {"pytorch": N_("PyTorch"), "lecture": N_("lecture")}
 
 
 def optimizer_picker(
@@ -349,21 +326,23 @@ def optimizer_picker(
 ) -> RunSpec:
     """One run's optimizer, learning rate, hyperparameters and schedule.
 
-    The learning rate and the main hyperparameter are on show; the rest and the schedule sit in a
-    popover, whose label says when anything in it differs from the defaults.
+    The learning rate and the primary hyperparameters (``Control.primary``) are on show; the
+    rest and the schedule sit in a popover. Every hyperparameter's label and values come from
+    the core's declaration (``optimizers.hyper_controls``).
     """
     name = choice(_("Optimizer"), f"{key}_opt", names, default, on_change=_reset_settings,
                   args=(key,))  # fmt: skip
     defaults = {k: v for k, v in make_optimizer(name).hyper.items() if k != "lr"}
+    controls = hyper_controls(name)
     rate = log_slider(_("learning rate η"), f"{key}_lr", low=lr_range[0], high=lr_range[1],
                       default=lr)  # fmt: skip
-    hyper = {field: _hyper_widget(field, defaults[field], f"{key}_{field}")
-             for field in PRIMARY if field in defaults}  # fmt: skip
+    hyper = {field: _hyper_widget(field, defaults[field], f"{key}_{field}", controls[field])
+             for field in defaults if controls[field].primary}  # fmt: skip
     refused = st.empty()  # above the popover, which would cover it when open
     with st.popover(_("more settings"), width="stretch"):
         for field, value in defaults.items():
             if field not in hyper:
-                hyper[field] = _hyper_widget(field, value, f"{key}_{field}")
+                hyper[field] = _hyper_widget(field, value, f"{key}_{field}", controls[field])
         schedule, schedule_params = schedule_picker(f"{key}_sched", steps=steps)
     spec = RunSpec(name, float(rate), tuple(hyper.items()), schedule, schedule_params)
     try:
@@ -373,6 +352,22 @@ def optimizer_picker(
                       icon="⚙️")  # fmt: skip
         spec = RunSpec(name, float(rate), tuple(defaults.items()))
     return spec
+
+
+CARD_MIN = "10rem"  # a run card's least width: "momentum", "learning rate η" fit on one line
+
+
+def cards(key: str, count: int) -> list[Any]:
+    """``count`` bordered cards for optimizer pickers, in a grid of as many equal columns as fit
+    at CARD_MIN or more (two in the playground's column at 1366 px; one on a 1280×720 projector
+    at 150 % zoom), so that no label breaks inside a word or loses its end."""
+    st.html(
+        f"<style>.st-key-{key} {{display: grid !important; grid-template-columns: "
+        f"repeat(auto-fill, minmax(min({CARD_MIN}, 100%), 1fr));}} "
+        f".st-key-{key} > div {{min-width: 0; width: auto;}}</style>"
+    )
+    grid = st.container(key=key, horizontal=True)
+    return [grid.container(border=True) for _ in range(count)]
 
 
 def forget(keys: Sequence[str]) -> None:
@@ -389,24 +384,30 @@ def _reset_settings(key: str) -> None:
             del st.session_state[name]
 
 
-def _hyper_widget(field: str, default: Any, key: str) -> Any:
-    label = _(LABELS.get(field, field))
+def _hyper_widget(field: str, default: Any, key: str, control: Control) -> Any:
+    """The widget the core's ``control`` describes; one the core leaves bare (no values) is a
+    plain number box, so an optimizer this module has never heard of still shows."""
+    label = _(control.label)
     help = _(HELP[field]) if field in HELP else None
+    if control.parts:  # a pair such as Adam's betas: a widget per part, keys betas1, betas2
+        return tuple(
+            _hyper_widget(f"{field}{i + 1}", value, f"{key}{i + 1}", part)
+            for i, (part, value) in enumerate(zip(control.parts, default, strict=True))
+        )
     if isinstance(default, bool):
         return checkbox(label, key, default, help=help)
-    if field == "convention":
-        return choice(label, key, list(CONVENTIONS), default, widget="radio", horizontal=True,
-                      labels=lambda convention: _(CONVENTIONS[convention]), help=help)  # fmt: skip
-    if field == "momentum":
-        return slider(label, key, 0.0, 0.99, float(default), 0.01, help=help)
-    if field == "dampening":
-        return slider(label, key, 0.0, 1.0, float(default), 0.05, help=help)
-    if field == "betas":
-        return tuple(
-            stepped(_(LABELS[part]), f"{key}{i + 1}", CHOICES[part], beta)
-            for i, (part, beta) in enumerate(zip(("beta1", "beta2"), default, strict=True))
-        )
-    return stepped(label, key, CHOICES[field], default, help=help)
+    if isinstance(default, str):
+        options = list(control.choices or (default,))
+        return choice(label, key, options, default, widget="radio", horizontal=True,
+                      labels=lambda option: _(OPTION_LABELS.get(option, option)),
+                      help=help)  # fmt: skip
+    if control.choices:
+        return stepped(label, key, control.choices, default, help=help)
+    if control.low is not None and control.high is not None:
+        return slider(label, key, float(control.low), float(control.high), float(default),
+                      control.step, help=help)  # fmt: skip
+    return number_input(label, key, min(0.0, float(default)), max(1.0, 10 * abs(float(default))),
+                        float(default), format="%.4g", help=help)  # fmt: skip
 
 
 def schedule_picker(key: str, *, steps: int) -> tuple[str, tuple[tuple[str, Any], ...]]:

@@ -15,6 +15,7 @@ from surfaces.minima import locate_minima
 from ui import url
 from ui.cache import frozen_figure, run_simulations, surface_background, surface_from_spec
 from ui.controls import (
+    cards,
     choice,
     number_input,
     optimizer_picker,
@@ -126,17 +127,16 @@ def pick_start() -> None:
 
 
 def run_cards(count: int, steps: int) -> list[RunSpec]:
-    """One card per run, two to a row, in its run colour: optimizer, η, momentum, and the rest
-    in a popover."""
+    """One card per run, as many to a row as fit, in its run colour: optimizer, η, momentum, and
+    the rest in a popover."""
     specs = []
-    for row in range(0, count, 2):
-        for index, column in zip(range(row, min(row + 2, count)), st.columns(2), strict=False):
-            with column, st.container(border=True):
-                dot = f"<span style='color:{run_color(index)};font-size:1.3em'>●</span>"
-                title = _("run {n}").format(n=index + 1)
-                st.markdown(f"{dot} **{title}**", unsafe_allow_html=True)
-                name, lr = DEFAULT_RUNS[index]
-                specs.append(optimizer_picker(f"r{index}", default=name, lr=lr, steps=steps))
+    for index, card in enumerate(cards("run_cards", count)):
+        with card:
+            dot = f"<span style='color:{run_color(index)};font-size:1.3em'>●</span>"
+            title = _("run {n}").format(n=index + 1)
+            st.markdown(f"{dot} **{title}**", unsafe_allow_html=True)
+            name, lr = DEFAULT_RUNS[index]
+            specs.append(optimizer_picker(f"r{index}", default=name, lr=lr, steps=steps))
     return specs
 
 

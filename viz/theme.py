@@ -21,6 +21,7 @@ RUN_COLORS = (
     "#8c9eff",
     "#ff8700",
     "#d4e157",
+    "#bcaaa4",
 )
 # Runs that coincide stay visible: each run's curve has its own dash pattern.
 RUN_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
