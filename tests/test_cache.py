@@ -4,20 +4,44 @@ once gets it computed once; a failed computation is tried again by the next who 
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
-from ui import memory
+from ui import cache, memory
 from ui.cache import computed_once
 
 
-def test_many_users_at_once_share_one_computation():
-    calls, results = [], []
+def test_many_users_at_once_share_one_computation(monkeypatch):
+    """The first user computes while the four others wait on the slot's lock (counted as they
+    arrive): one computation, one result for all."""
+    arrived, calls, results = threading.Condition(), [], []
+    waiting = [0]
+
+    class Slot(cache._Slot):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lock = Counted(self.lock)
+
+    class Counted:
+        def __init__(self, lock) -> None:
+            self.inner = lock
+
+        def __enter__(self):
+            with arrived:
+                waiting[0] += 1
+                arrived.notify_all()
+            return self.inner.__enter__()
+
+        def __exit__(self, *exc):
+            return self.inner.__exit__(*exc)
+
+    slots: dict = {}
+    monkeypatch.setattr(cache, "_slot", lambda kind, key: slots.setdefault((kind, key), Slot()))
 
     def compute():
         calls.append(1)
-        time.sleep(0.2)  # long enough for every other user to be waiting
+        with arrived:  # every other user is at the lock before this one finishes
+            assert arrived.wait_for(lambda: waiting[0] == 5, timeout=60)
         return object()
 
     users = [threading.Thread(target=lambda: results.append(
@@ -25,8 +49,8 @@ def test_many_users_at_once_share_one_computation():
     for user in users:
         user.start()
     for user in users:
-        user.join()
-    assert len(calls) == 1 and len({id(result) for result in results}) == 1
+        user.join(60)
+    assert len(calls) == 1 and len(results) == 5 and len({id(result) for result in results}) == 1
     assert computed_once("test", "other", object) is not results[0]  # another key: its own
 
 

@@ -1,9 +1,8 @@
 """The server's memory, kept near what it uses: a class opening the network pages makes JAX
 compile and NumPy allocate hundreds of MB that are freed again, but glibc's malloc keeps freed
 memory in its heaps (one per thread that allocated, and Streamlit runs every script in a new
-thread) instead of giving it back. Measured with bench_load's pages scenario (every page once,
-all processes): 857 MB before; 686 MB with the settings here, 680 MB with MALLOC_ARENA_MAX=2
-too (scripts/serve.sh), against Streamlit Community Cloud's 690 MB."""
+thread) instead of giving it back. What the settings here save is measured by bench_load's pages
+and memory scenarios (figures in the README's Deploy section)."""
 
 from __future__ import annotations
 
@@ -17,7 +16,7 @@ ARENAS = 2
 # glibc raises its threshold (up to 32 MB) each time a large block is freed, after which NumPy's
 # arrays come from the heaps and fragment them; fixed at 1 MB, they are returned when freed.
 MMAP_THRESHOLD = 1 << 20
-TRIM_EVERY = 10.0  # seconds; a trim costs 2-25 ms
+TRIM_EVERY = 10.0  # seconds: a trim costs milliseconds, not worth paying on every rerun
 
 
 def _glibc() -> ctypes.CDLL | None:
