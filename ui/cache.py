@@ -126,11 +126,12 @@ def computed_once(kind: str, key: Hashable, compute: Callable[[], T]) -> T:
     whoever asks first runs it (and sees the progress it draws), the others wait for it. Not a
     cached function: Streamlit would record a progress bar's calls inside one and replay them on
     every later hit. Such work (training networks) frees hundreds of MB when it ends: given back
-    to the system at once."""
+    to the system at once, with the compiled functions it left behind."""
     slot = _slot(kind, key)
     with slot.lock:
         if not slot.done:
             slot.value, slot.done = compute(), True
+            memory.release_compiled()
             memory.trim(now=True)
         return slot.value
 

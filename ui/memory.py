@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import sys
 import time
 
 _M_ARENA_MAX = -8  # mallopt's parameters (glibc's malloc.h): the number of heaps,
@@ -48,3 +49,12 @@ def trim(*, now: bool = False) -> None:
     if _LIBC is not None and (now or time.monotonic() - _last_trim >= TRIM_EVERY):
         _last_trim = time.monotonic()
         _LIBC.malloc_trim(0)
+
+
+def release_compiled() -> None:
+    """Drop JAX's compiled functions (if JAX is loaded): tens of MB after a network page, kept
+    for the life of the process otherwise. The next network computation loads them back from the
+    persistent compilation cache (nets/jaxcache.py), a second or two instead of compiling."""
+    jax = sys.modules.get("jax")
+    if jax is not None:
+        jax.clear_caches()
