@@ -76,9 +76,11 @@ def measure(page: str, preset: str, cache: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def rate(stats) -> str:
+def rate(stats, directory: str) -> str:
     asked, hits = stats
-    return f"{hits}/{asked} hits ({100 * hits / asked:.0f} %)" if asked else "cache off"
+    if directory == "None" or not asked:
+        return "cache off"
+    return f"{hits}/{asked} hits ({100 * hits / asked:.0f} %)"
 
 
 def main() -> None:
@@ -97,7 +99,7 @@ def main() -> None:
     print(f"{'':24} {'cold s':>7} {'×':>6} {'(+imports)':>10}  {'hit rate':22} {'warm s':>7}")
     for label, r in rows:
         print(f"{label:24} {r['cold']:7.1f} {r['cold'] / base:6.2f} {r['cold_total']:10.1f}  "
-              f"{rate(r['cold_stats']):22} {r['warm']:7.1f}")  # fmt: skip
+              f"{rate(r['cold_stats'], r['directory']):22} {r['warm']:7.1f}")  # fmt: skip
 
 
 if __name__ == "__main__":
