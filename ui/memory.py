@@ -52,9 +52,10 @@ def trim(*, now: bool = False) -> None:
 
 
 def release_compiled() -> None:
-    """Drop JAX's compiled functions (if JAX is loaded): tens of MB after a network page, kept
-    for the life of the process otherwise. The next network computation loads them back from the
-    persistent compilation cache (nets/jaxcache.py), a second or two instead of compiling."""
-    jax = sys.modules.get("jax")
-    if jax is not None:
+    """Drop JAX's compiled functions (if JAX is loaded and its persistent compilation cache is
+    on): tens of MB after a network page, kept for the life of the process otherwise. The next
+    network computation loads them back from the cache (nets/jaxcache.py), a second or two;
+    without the cache it would compile them all again, so they are kept."""
+    jax, cache = sys.modules.get("jax"), sys.modules.get("nets.jaxcache")
+    if jax is not None and getattr(cache, "DIRECTORY", None) is not None:
         jax.clear_caches()
