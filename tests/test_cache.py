@@ -78,6 +78,18 @@ def test_memory_calls_are_safe_anywhere():
     memory.trim()  # within TRIM_EVERY: nothing to do
 
 
+@pytest.mark.parametrize("directory", ["/some/cache", None])
+def test_compiled_functions_are_dropped_only_with_the_persistent_cache(monkeypatch, directory):
+    import types
+
+    cleared = []
+    monkeypatch.setitem(sys.modules, "jax", types.SimpleNamespace(
+        clear_caches=lambda: cleared.append(1)))  # fmt: skip
+    monkeypatch.setitem(sys.modules, "nets.jaxcache", types.SimpleNamespace(DIRECTORY=directory))
+    memory.release_compiled()
+    assert cleared == ([1] if directory else [])  # without the cache, all would be compiled again
+
+
 # ---- JAX's persistent compilation cache (nets/jaxcache.py) ---------------------------------------
 
 
