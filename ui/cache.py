@@ -31,9 +31,9 @@ T = TypeVar("T")
 
 
 class FrozenFigure(go.Figure):
-    """A figure kept as the JSON Plotly sends: ``st.plotly_chart`` serializes it in about a
-    millisecond instead of ~20 (and the ~20 it took to build it are not spent again). Kept as
-    bytes, a third of the memory of the same dict."""
+    """A figure kept as the JSON Plotly sends: ``st.plotly_chart`` only parses it back instead
+    of validating and serializing the figure again on every page load, and the bytes take less
+    memory than the same figure as a dict."""
 
     def __init__(self, figure: go.Figure) -> None:
         super().__init__()
