@@ -55,6 +55,7 @@ class _Search:
 
 
 _lock = threading.Lock()
+_thread = threading.local()  # .cut: searches cut short this thread was given (cut_short())
 _complete: OrderedDict[Hashable, CriticalPoints] = OrderedDict()
 _running: dict[Hashable, _Search] = {}
 
@@ -85,7 +86,7 @@ def search(surface: Surface, *, time_budget: float | None = None) -> CriticalPoi
         if not leader:
             running.done.wait()
             if running.result is not None:
-                return running.result
+                return _given(running.result)
             continue  # the search raised: ask again (and see the error oneself)
         try:
             result = critical_points(surface, time_budget=time_budget)
@@ -95,11 +96,24 @@ def search(surface: Surface, *, time_budget: float | None = None) -> CriticalPoi
                     _complete[key] = result
                     while len(_complete) > MAX_ENTRIES:
                         _complete.popitem(last=False)
-            return result
+            return _given(result)
         finally:
             with _lock:
                 _running.pop(key, None)
             running.done.set()
+
+
+def _given(result: CriticalPoints) -> CriticalPoints:
+    if not result.complete:
+        _thread.cut = cut_short() + 1
+    return result
+
+
+def cut_short() -> int:
+    """How many searches cut short this thread has been given so far: a cache above this one
+    (a figure drawn with the minima) compares it before and after, and does not keep what was
+    built from a cut search either."""
+    return getattr(_thread, "cut", 0)
 
 
 def locate_minima(surface: Surface, *, time_budget: float | None = None) -> Minima:

@@ -158,3 +158,31 @@ def test_the_three_pages_agree_on_a_formula(reference):
     listed = [(cp.x, cp.y) for cp in cached_critical_points(spec) if cp.kind == "minimum"]
     for points in (playground, sweeps, listed):
         same_points(points, reference)
+
+
+def test_a_figure_drawn_with_a_cut_search_is_not_kept(monkeypatch):
+    """ui.cache.frozen_figure keeps figures for everyone; one drawn from a search cut short is
+    shown once and drawn again next time, like the search itself; a complete one is kept."""
+    import plotly.graph_objects as go
+
+    from ui.cache import frozen_figure
+
+    outcomes = [CriticalPoints(stopped="time", budget=0.05), None]  # cut, then the full search
+    drawn = []
+
+    def search(surface, *, time_budget=None):
+        cut = outcomes.pop(0)
+        return cut if cut is not None else critical_points(surface)
+
+    monkeypatch.setattr(minima, "critical_points", search)
+
+    @frozen_figure
+    def chart(key: str) -> go.Figure:
+        found = minima.search(get_surface("himmelblau"))
+        drawn.append(found.complete)
+        return go.Figure(go.Scatter(x=[cp.x for cp in found], y=[cp.y for cp in found]))
+
+    first, second, third = chart("h"), chart("h"), chart("h")
+    assert drawn == [False, True]  # drawn again after the cut search, then kept
+    assert first.to_dict()["data"][0]["x"] == []
+    assert second.to_dict() == third.to_dict() and len(third.to_dict()["data"][0]["x"]) == 9

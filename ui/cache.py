@@ -55,13 +55,18 @@ def frozen_figure(build: Callable[P, go.Figure]) -> Callable[P, go.Figure]:
     same link gets the one figure, built and serialized once per server process.
 
     The builder is identified by its name and source, so a page can declare its own builders
-    (pages run as ``__main__``, where names alone could collide)."""
+    (pages run as ``__main__``, where names alone could collide). A figure drawn with a minima
+    search cut short by its time budget is not kept, as the search is not (surfaces.minima)."""
     source = hashlib.sha1(inspect.getsource(build).encode()).hexdigest()
     key = f"{build.__qualname__}:{source}"
 
     @functools.wraps(build)
     def cached(*args: P.args, **kwargs: P.kwargs) -> go.Figure:
-        return _frozen(key, i18n.language(), build, *args, **kwargs)
+        language, cut = i18n.language(), minima.cut_short()
+        figure = _frozen(key, language, build, *args, **kwargs)
+        if minima.cut_short() != cut:  # drawn with a search cut short: shown, not kept
+            _frozen.clear(key, language, build, *args, **kwargs)
+        return figure
 
     return cached
 
