@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+import nets.jaxcache  # noqa: F401  (the persistent compilation cache, before any compiling)
 from nets.model import BN_EPS, Arch, layers, layout
 
 jax.config.update("jax_enable_x64", True)  # before any array exists

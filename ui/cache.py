@@ -10,7 +10,6 @@ import functools
 import hashlib
 import inspect
 import threading
-import time
 from collections.abc import Callable, Hashable
 from typing import Any, ParamSpec, TypeVar
 
@@ -22,20 +21,19 @@ import streamlit as st
 import i18n
 from i18n import _
 from optimizers import Trajectory, simulate_many
-from surfaces import CriticalPoints, Surface, critical_points, parse_expression, sandbox
+from surfaces import CriticalPoints, Surface, minima, sandbox
 from ui import memory
-from ui.specs import RunSpec, SurfaceSpec
+from ui.specs import CUSTOM, RunSpec, SurfaceSpec
 from viz import background_image
 
 P = ParamSpec("P")
 T = TypeVar("T")
-PARTIAL_SECONDS = 60.0
 
 
 class FrozenFigure(go.Figure):
-    """A figure kept as the JSON Plotly sends: ``st.plotly_chart`` serializes it in about a
-    millisecond instead of ~20 (and the ~20 it took to build it are not spent again). Kept as
-    bytes, a third of the memory of the same dict."""
+    """A figure kept as the JSON Plotly sends: ``st.plotly_chart`` only parses it back instead
+    of validating and serializing the figure again on every page load, and the bytes take less
+    memory than the same figure as a dict."""
 
     def __init__(self, figure: go.Figure) -> None:
         super().__init__()
@@ -57,13 +55,18 @@ def frozen_figure(build: Callable[P, go.Figure]) -> Callable[P, go.Figure]:
     same link gets the one figure, built and serialized once per server process.
 
     The builder is identified by its name and source, so a page can declare its own builders
-    (pages run as ``__main__``, where names alone could collide)."""
+    (pages run as ``__main__``, where names alone could collide). A figure drawn with a minima
+    search cut short by its time budget is not kept, as the search is not (surfaces.minima)."""
     source = hashlib.sha1(inspect.getsource(build).encode()).hexdigest()
     key = f"{build.__qualname__}:{source}"
 
     @functools.wraps(build)
     def cached(*args: P.args, **kwargs: P.kwargs) -> go.Figure:
-        return _frozen(key, i18n.language(), build, *args, **kwargs)
+        language, cut = i18n.language(), minima.cut_short()
+        figure = _frozen(key, language, build, *args, **kwargs)
+        if minima.cut_short() != cut:  # drawn with a search cut short: shown, not kept
+            _frozen.clear(key, language, build, *args, **kwargs)
+        return figure
 
     return cached
 
@@ -71,11 +74,13 @@ def frozen_figure(build: Callable[P, go.Figure]) -> Callable[P, go.Figure]:
 @st.cache_resource(max_entries=64, show_spinner=False)
 def formula_surface(text: str) -> Surface:
     """A user formula as a Surface (raises ExpressionError, which is not cached)."""
-    return parse_expression(text)
+    return SurfaceSpec(CUSTOM, formula=text).build()
 
 
 def surface_from_spec(spec: SurfaceSpec) -> Surface:
-    return formula_surface(spec.formula) if spec.key == "custom" else spec.build()
+    """``spec.build()``, a formula parsed once per server process (the registry shares its
+    surfaces already)."""
+    return formula_surface(spec.formula) if spec.key == CUSTOM else spec.build()
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -103,42 +108,11 @@ def run_simulations(
     )
 
 
-class _CutShort(Exception):
-    """A search that ran out of time: its partial result, which must not be cached for good (a
-    busy server cuts searches short that a quiet one finishes)."""
-
-    def __init__(self, points: CriticalPoints) -> None:
-        self.points = points
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _complete_points(surface: SurfaceSpec) -> CriticalPoints:
-    points = critical_points(surface_from_spec(surface))
-    if not points.complete:
-        raise _CutShort(points)
-    return points
-
-
-@st.cache_resource(show_spinner=False)
-def _recent_partials() -> dict[SurfaceSpec, tuple[float, CriticalPoints]]:
-    return {}
-
-
 def cached_critical_points(surface: SurfaceSpec) -> CriticalPoints:
-    """Every critical point, computed once per surface; a search cut short by its time budget
-    is kept for a minute (a class opening one heavy formula shares it), then tried again."""
-    partials = _recent_partials()
-    kept = partials.get(surface)
-    if kept is not None and time.monotonic() - kept[0] < PARTIAL_SECONDS:
-        return kept[1]
-    try:
-        with st.spinner(_("Finding every critical point…")):
-            return _complete_points(surface)
-    except _CutShort as cut:
-        partials[surface] = (time.monotonic(), cut.points)
-        for old in list(partials)[:-64]:  # bounded, oldest first
-            partials.pop(old, None)
-        return cut.points
+    """Every critical point, from the minima service (``surfaces.minima``): a complete search
+    is kept, one cut short by its time budget is shown with its note and searched again later."""
+    with st.spinner(_("Finding every critical point…")):
+        return minima.search(surface_from_spec(surface))
 
 
 class _Slot:
@@ -157,11 +131,12 @@ def computed_once(kind: str, key: Hashable, compute: Callable[[], T]) -> T:
     whoever asks first runs it (and sees the progress it draws), the others wait for it. Not a
     cached function: Streamlit would record a progress bar's calls inside one and replay them on
     every later hit. Such work (training networks) frees hundreds of MB when it ends: given back
-    to the system at once."""
+    to the system at once, with the compiled functions it left behind."""
     slot = _slot(kind, key)
     with slot.lock:
         if not slot.done:
             slot.value, slot.done = compute(), True
+            memory.release_compiled()
             memory.trim(now=True)
         return slot.value
 

@@ -1,14 +1,14 @@
 """The server's memory, kept near what it uses: a class opening the network pages makes JAX
 compile and NumPy allocate hundreds of MB that are freed again, but glibc's malloc keeps freed
 memory in its heaps (one per thread that allocated, and Streamlit runs every script in a new
-thread) instead of giving it back. Measured with bench_load's pages scenario (every page once,
-all processes): 857 MB before; 686 MB with the settings here, 680 MB with MALLOC_ARENA_MAX=2
-too (scripts/serve.sh), against Streamlit Community Cloud's 690 MB."""
+thread) instead of giving it back. What the settings here save is measured by bench_load's pages
+and memory scenarios (figures in the README's Deploy section)."""
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import sys
 import time
 
 _M_ARENA_MAX = -8  # mallopt's parameters (glibc's malloc.h): the number of heaps,
@@ -17,7 +17,7 @@ ARENAS = 2
 # glibc raises its threshold (up to 32 MB) each time a large block is freed, after which NumPy's
 # arrays come from the heaps and fragment them; fixed at 1 MB, they are returned when freed.
 MMAP_THRESHOLD = 1 << 20
-TRIM_EVERY = 10.0  # seconds; a trim costs 2-25 ms
+TRIM_EVERY = 10.0  # seconds: a trim costs milliseconds, not worth paying on every rerun
 
 
 def _glibc() -> ctypes.CDLL | None:
@@ -49,3 +49,13 @@ def trim(*, now: bool = False) -> None:
     if _LIBC is not None and (now or time.monotonic() - _last_trim >= TRIM_EVERY):
         _last_trim = time.monotonic()
         _LIBC.malloc_trim(0)
+
+
+def release_compiled() -> None:
+    """Drop JAX's compiled functions (if JAX is loaded and its persistent compilation cache is
+    on): tens of MB after a network page, kept for the life of the process otherwise. The next
+    network computation loads them back from the cache (nets/jaxcache.py), a second or two;
+    without the cache it would compile them all again, so they are kept."""
+    jax, cache = sys.modules.get("jax"), sys.modules.get("nets.jaxcache")
+    if jax is not None and getattr(cache, "DIRECTORY", None) is not None:
+        jax.clear_caches()

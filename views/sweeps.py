@@ -29,6 +29,7 @@ from optimizers.ranges import (
 )
 from optimizers.sweep import DIVERGED, NOT_CONVERGED, UNDEFINED, WORK_BUDGET
 from surfaces import Surface
+from surfaces.minima import locate_minima
 from surfaces.points import floors
 from ui import url
 from ui.cache import (
@@ -432,7 +433,7 @@ def run_view(spec: SurfaceSpec, run: RunSpec, start: tuple[float, float], steps:
     surface = surface_from_spec(spec)
     trajectory = run_simulations(spec, (run,), (start,), steps)[0]
     return trajectory_figure(surface, [(run.label, trajectory)], height=430,
-                             minima=[tuple(m.points[0]) for m in landmarks(spec).minima],
+                             minima=locate_minima(surface),
                              background=surface_background(spec))  # fmt: skip
 
 
@@ -615,7 +616,7 @@ def cell_runs(maps: tuple[BasinMap, BasinMap], start: tuple[float, float]) -> go
     spec = maps[0].spec
     return trajectory_figure(
         surface_from_spec(spec), cell_trajectories(maps, start), height=430,
-        minima=[tuple(m.points[0]) for m in landmarks(spec).minima],
+        minima=locate_minima(surface_from_spec(spec)),
         background=surface_background(spec),
     )  # fmt: skip
 
