@@ -5,7 +5,7 @@ figure), then one of them is seen up close: its spectrum and the loss on planes 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
@@ -14,7 +14,6 @@ import streamlit as st
 import nets
 from i18n import N_, _
 from nets import report
-from optimizers import schedules
 from ui import url
 from ui.cache import computed_once, frozen_figure, progress_bar
 from ui.controls import choice, number_input, optimizer_picker, slider, stepped
@@ -89,14 +88,6 @@ class Setup(NamedTuple):
         return nets.mlp(self.widths, activation=self.activation, task=NETWORK_TASK[self.task],
                         dataset=self.task)  # fmt: skip
 
-    def training(self) -> dict[str, Any]:
-        """The optimizer's keywords for nets.survey and nets.train (η as its schedule)."""
-        lr: Any = self.run.lr
-        if self.run.schedule != "constant":
-            lr = schedules.from_rate(
-                self.run.schedule, self.run.lr, **dict(self.run.schedule_params)
-            )
-        return dict(optimizer=self.run.optimizer, lr=lr, **dict(self.run.hyper))
 
 
 def survey_of(setup: Setup, progress=None) -> nets.Survey:
@@ -110,7 +101,7 @@ def survey_of(setup: Setup, progress=None) -> nets.Survey:
             steps=setup.steps,
             refine_steps=setup.refine,
             progress=progress,
-            **setup.training(),
+            optimizer=setup.run.build(),
         )
 
     return computed_once("survey", setup, compute)
@@ -123,7 +114,7 @@ def path_of(setup: Setup, run: int, progress=None) -> tuple[nets.Projection, np.
     def compute():
         network = setup.network()
         path = report.training_path(network, run, runs=setup.runs, seed=setup.seed,
-                                    steps=setup.steps, **setup.training())  # fmt: skip
+                                    steps=setup.steps, optimizer=setup.run.build())  # fmt: skip
         if progress is not None:
             progress(1, 1)
         refined = survey_of(setup).thetas[run]
@@ -303,7 +294,7 @@ def reading(read: report.Reading) -> None:
     second.metric(_("runs at ‖∇L‖ ≤ {tol}").format(tol=tick_text(read.grad_tol)),
                   of.format(k=read.critical, n=n))  # fmt: skip
     first.metric(_("local minima (ratio 1)"), of.format(k=read.minima, n=n))
-    second.metric(_("runs with no λ < 0"), of.format(k=read.no_negative, n=n),
+    second.metric(_("runs with no λ < 0"), of.format(k=read.minima + read.flat, n=n),
                   help=_("no eigenvalue below minus the zero tolerance"))  # fmt: skip
     lines = [
         _("Minimum ratios from {low} to {high}, {k} of {n} within the lecture's 0.5–0.6. "
@@ -314,7 +305,7 @@ def reading(read: report.Reading) -> None:
             after=number(read.median_grad_norm, 2)),
         _("An eigenvalue counts as 0 when |λ| ≤ {tol}·max|λ| at its own point, and zeros are not "
           "counted as positive: a flat direction is no evidence of a minimum.").format(
-            tol=tick_text(nets.ZERO_TOL)),
+            tol=tick_text(nets.RELATIVE_ZERO)),
     ]  # fmt: skip
     if read.finished < n:
         lines.append(_("{k} of {n} runs diverged and are not drawn.").format(
@@ -347,7 +338,7 @@ def spectrum_section(setup: Setup, run: int) -> None:
         left.metric(_("minimum ratio"), number(here.ratio, 2),
                     help=_("positive eigenvalues / all eigenvalues"))  # fmt: skip
         right.metric(_("λmin / λmax"), number(here.lowest / here.highest, 2,
-                                              zero_below=nets.ZERO_TOL))  # fmt: skip
+                                              zero_below=nets.RELATIVE_ZERO))  # fmt: skip
         left.metric("λmin", number(here.lowest, 3, zero_below=here.zero_tol))
         right.metric("λmax", number(here.highest, 3))
         left.metric(
