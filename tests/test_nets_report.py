@@ -88,7 +88,7 @@ def test_ratios_by_cutoff_and_by_budget_come_from_the_stored_spectra():
     budget = report.by_budget(found, 1e-7)
     np.testing.assert_array_equal(budget.at, [0, 5])
     np.testing.assert_array_equal(budget.count["critical"], [0, 1])  # after 0 steps: 1e-2
-    np.testing.assert_array_equal(budget.median["stalled"], [0.875, 0.75])  # spectra + 0.5, then own
+    np.testing.assert_array_equal(budget.median["stalled"], [0.875, 0.75])  # shifted, then own
 
 
 def test_signs_count_each_side_of_the_tolerance():
