@@ -150,6 +150,8 @@ def test_default_spectrum_and_readout_are_run_ones_hessian(default, expected):
         np.linalg.norm(network.grad(found.thetas[0])), rel=5e-3)  # fmt: skip
     picked = traces(by_role(default, "picked"), "picked")[0]
     assert picked["y"] == [pytest.approx(found.losses[0], rel=1e-9)]
+    stall = found.grad_norms[0] > nets.GRAD_TOL
+    assert ("A stall, not a critical point" in text(default)) == stall
 
 
 def test_default_plane_is_the_hessian_window_through_the_point(default, expected):
@@ -247,6 +249,9 @@ def test_the_tolerance_relabels_points_and_the_run_follows_the_selector():
     picked = traces(by_role(at, "picked"), "picked")[0]
     assert picked["y"] == [pytest.approx(found.losses[2], rel=1e-9)]
     assert "Run 3 up close" in text(at)
+    kind = ("A true critical point (‖∇L‖ ≤ 0.001)." if found.grad_norms[2] <= 1e-3
+            else "A stall, not a critical point (‖∇L‖ > 0.001).")  # fmt: skip
+    assert kind in text(at)  # the point's words follow the chosen tolerance
     assert link(at) == SMALL | {"nw_tol": "0.001", "nw_run": "3"}
 
 

@@ -275,8 +275,8 @@ def page() -> None:
         share_box()
         return
     surveyed = survey_section(setup)
-    if surveyed is not None and up_close(*surveyed):
-        spectrum_section(setup, surveyed[1])
+    if surveyed is not None and up_close(*surveyed[:2]):
+        spectrum_section(setup, surveyed[1], surveyed[2])
         landscape_section(setup, surveyed[1])
     autoencoder_section()
     share_box()
@@ -328,7 +328,7 @@ def pick_run() -> None:
         url.assign("nw_run", int(points[0]["customdata"][0]) + 1)
 
 
-def survey_section(setup: Setup) -> tuple[nets.Survey, int] | None:
+def survey_section(setup: Setup) -> tuple[nets.Survey, int, float] | None:
     """The homework's figure beside what it says, computed; each point's eigenvalue signs; how the
     ratios move with the zero cutoff and the Newton budget."""
     slot, tick = progress_bar(_("Surveying {runs} networks…").format(runs=setup.runs))
@@ -368,7 +368,7 @@ def survey_section(setup: Setup) -> tuple[nets.Survey, int] | None:
     with spread_column:
         chart(sensitivity_chart(setup, float(tol)))
         st.caption(sensitivity_words(*spreads(setup, float(tol))))
-    return found, run - 1
+    return found, run - 1, float(tol)
 
 
 def cards(read: report.Reading) -> None:
@@ -470,8 +470,9 @@ def up_close(found: nets.Survey, run: int) -> bool:
     return False
 
 
-def spectrum_section(setup: Setup, run: int) -> None:
-    """The chosen point's Hessian spectrum and what it says."""
+def spectrum_section(setup: Setup, run: int, tol: float) -> None:
+    """The chosen point's Hessian spectrum and what it says (a critical point at ‖∇L‖ ≤ tol, the
+    tolerance chosen above)."""
     here = point_of(setup, run)
     figure_column, numbers_column = st.columns([5, 4])
     chart(spectrum_chart(setup, run), where=figure_column)
@@ -493,9 +494,9 @@ def spectrum_section(setup: Setup, run: int) -> None:
         right.metric(_("‖H∇L‖ / (λmax‖∇L‖)"), number(here.curved, 2),
                      help=_("1: the gradient points along the most curved direction; near 0: "
                             "it lies along flat ones"))  # fmt: skip
-    kind = (_("A true critical point (‖∇L‖ ≤ {tol}).") if here.critical
+    kind = (_("A true critical point (‖∇L‖ ≤ {tol}).") if here.grad_norm <= tol
             else _("A stall, not a critical point (‖∇L‖ > {tol}).")).format(
-        tol=tick_text(found_tol(setup)))  # fmt: skip
+        tol=tick_text(tol))  # fmt: skip
     words = kind + " " + _("{neg} negative, {zero} zero (|λ| ≤ {tol}) and {pos} positive "
                            "eigenvalues.").format(
         neg=here.negative, zero=here.zero, pos=here.positive, tol=number(here.zero_tol, 2)
@@ -505,10 +506,6 @@ def spectrum_section(setup: Setup, run: int) -> None:
             share=number(abs(here.lowest) / here.highest, 2)
         )
     st.markdown(words)
-
-
-def found_tol(setup: Setup) -> float:
-    return survey_of(setup).grad_tol
 
 
 def landscape_section(setup: Setup, run: int) -> None:
