@@ -9,6 +9,11 @@ the first survey a server runs; "warm" is a second survey in the same process, a
 Ours and the baseline alternate, REPEATS times; medians are printed.
 
 Run: python -m bench.bench_nets   (target: cold ≤ 30 s on this 2-core machine)
+
+``python -m bench.bench_nets --cost`` measures what nets.model's time estimate (``seconds``, the
+survey's work limit) is built from: a training step of 20 runs and a Newton step of one run
+(Hessian and eigh), on two sizes (33 and 193 parameters), each the fastest of three; it prints
+the per-operation constants beside those in nets.model and the 193-parameter survey's estimate.
 """
 
 from __future__ import annotations
@@ -27,9 +32,11 @@ WIDTHS = (1, 6, 5, 1)
 
 def ours() -> np.ndarray:
     import nets
+    import optimizers
 
     network = nets.mlp(WIDTHS)
-    return nets.survey(network, RUNS, lr=LR, steps=STEPS, refine_steps=REFINE).grad_norms
+    adam = optimizers.make_optimizer("adam", lr=LR)
+    return nets.survey(network, RUNS, optimizer=adam, steps=STEPS, refine_steps=REFINE).grad_norms
 
 
 def baseline() -> np.ndarray:
@@ -116,8 +123,46 @@ def main() -> None:
     )
 
 
+def cost() -> None:
+    """The per-operation constants of nets.model.seconds, measured here (see the docstring)."""
+    import nets
+    import nets.model as model
+
+    def fastest(fn) -> float:
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    for widths in ((1, 4, 4, 1), (1, 12, 12, 1)):
+        network = nets.mlp(widths)
+        n, p = network.n_samples, network.n_params
+        begin = nets.starts(network, 20)
+        nets.train_network(network, begin, steps=5)  # compiled
+        train = fastest(lambda: nets.train_network(network, begin, steps=200)) / 200  # noqa: B023
+        ends = nets.train_network(network, begin, steps=200).thetas[-1][:3]
+        nets.find_critical(network, ends, steps=1, tol=0.0)  # compiled
+        newton = fastest(lambda: nets.find_critical(network, ends, steps=10, tol=0.0)) / 30  # noqa: B023
+        step = train - model.TRAIN_SECONDS * 20 * n * p
+        print(
+            f"{widths} ({p} parameters): a training step of 20 runs {1e3 * train:.2f} ms "
+            f"(fixed part {1e3 * step:.2f} ms; nets.model: {1e3 * model.STEP_SECONDS:.2f}); "
+            f"a Newton step {1e3 * newton:.1f} ms = {newton / (n * p * p):.2g} s per n·P² "
+            f"(nets.model: {model.NEWTON_SECONDS:.2g} + {model.EIGH_SECONDS:.2g}·P³/(n·P²))"
+        )
+    big = nets.mlp((1, 12, 12, 1))
+    print(
+        f"the 193-parameter survey (20 runs, 2000 + 100 steps) is estimated at "
+        f"{model.seconds(big, 20, 2000, 100):.0f} s; the limit is {model.MAX_SECONDS:.0f} s"
+    )
+
+
 if __name__ == "__main__":
-    if len(sys.argv) > 1:
+    if sys.argv[1:] == ["--cost"]:
+        cost()
+    elif len(sys.argv) > 1:
         print(json.dumps(measure(sys.argv[1])))
     else:
         main()

@@ -5,10 +5,20 @@ curvature along a training path, smoothness along the gradient, loss-landscape s
 >>> import nets
 >>> net = nets.mlp((1, 6, 5, 1))            # tanh MLP fitting sin(5πx)/(5πx) on [0, 1]
 >>> result = nets.survey(net, 12)           # train 12 runs, refine, Hessian eigenvalues
+>>> ae = nets.mlp((4, 2, 4), activation="linear", task="autoencoder")
+>>> found = nets.find_critical(ae, nets.starts(ae, 8))   # Newton on ∇L = 0 from 8 starts
 
 Pure: no Streamlit, and ``import nets`` does not import jax (the first computation does).
 """
 
+from nets.critical import (
+    CRITICAL_TOL,
+    Critical,
+    Levels,
+    autoencoder_levels,
+    find_critical,
+    nearest_level,
+)
 from nets.landscape import (
     MAX_ETAS,
     MAX_SLICE_POINTS,
@@ -27,6 +37,7 @@ from nets.model import (
     MAX_LAYERS,
     MAX_PARAMS,
     MAX_SAMPLES,
+    MAX_SECONDS,
     MAX_WIDTH,
     MAX_WORK,
     MIN_SAMPLES,
@@ -35,24 +46,30 @@ from nets.model import (
     mlp,
 )
 from nets.survey import (
+    BUDGETS,
+    CUTOFFS,
     GRAD_TOL,
     MAX_REFINE_STEPS,
     MAX_RUNS,
     MAX_STEPS,
-    ZERO_TOL,
+    PROCEDURES,
+    RELATIVE_ZERO,
+    ZERO_TOL,  # curvature's name for RELATIVE_ZERO until it moves to nets/curvature.py
     Curvature,
-    Refined,
     Survey,
     curvature,
-    minimum_ratio,
-    refine,
+    default_optimizer,
+    relative_minimum_ratio,
     starts,
     survey,
-    train,
+    train_network,
 )
 
 __all__ = [
     "ACTIVATION_NAMES",
+    "BUDGETS",
+    "CRITICAL_TOL",
+    "CUTOFFS",
     "GRAD_TOL",
     "MAX_ETAS",
     "MAX_LAYERS",
@@ -60,31 +77,38 @@ __all__ = [
     "MAX_REFINE_STEPS",
     "MAX_RUNS",
     "MAX_SAMPLES",
+    "MAX_SECONDS",
     "MAX_SLICE_POINTS",
     "MAX_STEPS",
     "MAX_WIDTH",
     "MAX_WORK",
     "MIN_SAMPLES",
+    "PROCEDURES",
+    "RELATIVE_ZERO",
     "TASKS",
     "ZERO_TOL",
+    "Critical",
     "Curvature",
+    "Levels",
     "Network",
     "Projection",
-    "Refined",
     "Slice",
     "Smoothness",
     "Survey",
+    "autoencoder_levels",
     "curvature",
+    "default_optimizer",
     "filter_normalize",
+    "find_critical",
     "hessian_plane",
-    "minimum_ratio",
     "mlp",
+    "nearest_level",
     "plane",
     "project_path",
     "random_plane",
-    "refine",
+    "relative_minimum_ratio",
     "smoothness",
     "starts",
     "survey",
-    "train",
+    "train_network",
 ]

@@ -5,6 +5,9 @@
 - ``spirals`` (classification): three interleaved spiral arms in the plane, sample i in class
   i mod 3; on arm k at radius r ∈ [0.1, 1] the angle is 2πk/3 + 4r (radians) plus Gaussian
   noise of 0.15·r, so the arms blur outwards; integer labels of shape (n,).
+- ``gaussian`` (autoencoder): n points in d dimensions (d = the network's first width), coordinate
+  i drawn from N(0, 1/(i + 1)²), so every direction has its own variance and the input
+  covariance's eigenvalues are distinct; targets are the inputs.
 """
 
 from __future__ import annotations
@@ -17,23 +20,23 @@ import numpy as np
 
 class Dataset(NamedTuple):
     inputs: np.ndarray  # (n, n_in) float64
-    targets: np.ndarray  # (n, 1) float64 for regression, (n,) int64 class labels for classification
+    targets: np.ndarray  # (n, 1) regression, (n,) int64 class labels, (n, d) autoencoder
 
 
 class Generator(NamedTuple):
     task: str
-    n_in: int
-    n_out: int  # outputs the network needs: 1 value, or one logit per class
+    n_in: int | None  # None: any number of inputs (the network's first width)
+    n_out: int | None  # outputs the network needs: 1 value, one logit per class, or n_in
     default_n: int
-    make: Callable[[int, int], Dataset]
+    make: Callable[[int, int, int], Dataset]  # (n, seed, inputs)
 
 
-def _sinc(n: int, seed: int) -> Dataset:
+def _sinc(n: int, seed: int, _inputs: int = 1) -> Dataset:
     x = np.sort(np.random.default_rng(seed).uniform(0.0, 1.0, n))
     return Dataset(x[:, None], np.sinc(5.0 * x)[:, None])  # np.sinc(z) = sin(πz)/(πz)
 
 
-def _spirals(n: int, seed: int) -> Dataset:
+def _spirals(n: int, seed: int, _inputs: int = 2) -> Dataset:
     rng = np.random.default_rng(seed)
     labels = np.arange(n) % 3
     radius = rng.uniform(0.1, 1.0, n)
@@ -42,8 +45,14 @@ def _spirals(n: int, seed: int) -> Dataset:
     return Dataset(points, labels.astype(np.int64))
 
 
+def _gaussian(n: int, seed: int, inputs: int) -> Dataset:
+    x = np.random.default_rng(seed).standard_normal((n, inputs)) / np.arange(1, inputs + 1)
+    return Dataset(x, x.copy())
+
+
 DATASETS: dict[str, Generator] = {
     "sinc": Generator("regression", 1, 1, 100, _sinc),
     "spirals": Generator("classification", 2, 3, 150, _spirals),
+    "gaussian": Generator("autoencoder", None, None, 100, _gaussian),
 }
-DEFAULT_DATASET = {"regression": "sinc", "classification": "spirals"}
+DEFAULT_DATASET = {"regression": "sinc", "classification": "spirals", "autoencoder": "gaussian"}

@@ -1,8 +1,9 @@
 """The networks' JAX code: forward pass, losses and their exact derivatives, compiled once per
 architecture.
 
-Imported on first use by ``nets.model`` (never by ``import nets``): importing jax costs about 1.5 s
-and 200 MB, which only the pages that train networks should pay. Float64 on the CPU throughout.
+Imported on first use by ``nets.model`` and ``nets.critical`` (never by ``import nets``):
+importing jax costs about 1.5 s and 200 MB, which only the pages that train networks should pay.
+Float64 on the CPU throughout.
 ``kernels(arch, n_samples)`` is cached, so a second Network of the same shape reuses the compiled
 functions (jit caches each by its argument shapes).
 """
@@ -18,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import nets.jaxcache  # noqa: F401  (the persistent compilation cache, before any compiling)
-from nets.model import BN_EPS, Arch, layers, layout
+from nets.arch import BN_EPS, Arch, layers, layout
 
 jax.config.update("jax_enable_x64", True)  # before any array exists
 jax.config.update("jax_platforms", "cpu")
@@ -27,6 +28,7 @@ ACTIVATIONS: dict[str, Callable] = {
     "tanh": jnp.tanh,
     "relu": jax.nn.relu,  # derivative 0 at 0, as torch's
     "sigmoid": jax.nn.sigmoid,
+    "linear": lambda h: h,  # nn.Identity
 }
 # Bytes the Hessian's forward-mode pass may hold at once: it pushes ``batch`` basis vectors
 # through the network together, each carrying every sample's activations.
@@ -65,7 +67,7 @@ def loss_fn(arch: Arch) -> Callable:
 
     def loss(theta, x, y):
         out, _ = forward(arch, theta, x)
-        if arch.task == "regression":
+        if arch.task != "classification":  # regression and autoencoder: nn.MSELoss()
             return jnp.mean((out - y) ** 2)
         picked = jnp.take_along_axis(out, y[:, None], axis=1)[:, 0]
         return jnp.mean(jax.nn.logsumexp(out, axis=1) - picked)
@@ -126,3 +128,63 @@ def kernels(arch: Arch, n_samples: int) -> Kernels:
 
 
 _eigh = jax.jit(jnp.linalg.eigh)  # one compilation per matrix size, shared by architectures
+
+
+# ---- Newton-type solves of ∇L = 0 (nets.critical) -----------------------------------------------
+
+MU_FLOOR = 1e-30  # μ's floor, × λmax² (on ½‖∇L‖²) or × λmax (on L): keeps 0/0 out of the step
+MU_CEILING = 1e30  # and its ceiling, past which a step is 0 whatever μ does
+
+
+@functools.lru_cache(maxsize=MAX_COMPILED)
+def solver(arch: Arch, n_samples: int, minimise: bool) -> Callable:
+    """(θ, μ, x, y, steps, tol) -> (θ, μ, steps taken): one start's damped Newton iteration
+    (nets.critical), its whole loop compiled. A NaN μ starts from the default. One start per
+    call, not a vmapped batch: XLA's batched eigh took twice as long per matrix on this CPU."""
+    loss = loss_fn(arch)
+    grad = jax.grad(loss)
+
+    def spectrum(theta, x, y):
+        h = jax.jacfwd(grad)(theta, x, y)
+        return jnp.linalg.eigh((h + h.T) / 2)
+
+    def one(theta, mu, x, y, steps, tol):
+        value, g = loss(theta, x, y), grad(theta, x, y)
+        lam, q = spectrum(theta, x, y)
+        top = jnp.max(jnp.abs(lam))
+        scale = jnp.maximum(top if minimise else top**2, jnp.finfo(theta.dtype).tiny)
+        start = (1e-3 if minimise else 1e-6) * scale
+        mu = jnp.where(jnp.isnan(mu), start, mu)
+
+        def going(carry):
+            _theta, _mu, k, _value, g, _lam, _q = carry
+            norm = jnp.linalg.norm(g)
+            return (k < steps) & (norm > tol) & jnp.isfinite(norm)
+
+        def step(carry):
+            theta, mu, k, value, g, lam, q = carry
+            along = q.T @ g
+            # Saddle-free Newton on L (Dauphin et al. 2014), a descent direction; or
+            # Levenberg–Marquardt on ½‖∇L‖², whose Jacobian is H.
+            coeff = along / (jnp.abs(lam) + mu) if minimise else lam * along / (lam**2 + mu)
+            trial = theta - q @ coeff
+            value2, g2 = loss(trial, x, y), grad(trial, x, y)
+            norm, norm2 = jnp.linalg.norm(g), jnp.linalg.norm(g2)
+            if minimise:  # lower, or level within rounding with a smaller gradient
+                level = value2 <= value + 8 * jnp.finfo(value.dtype).eps * jnp.abs(value)
+                better = (value2 < value) | (level & (norm2 < norm))
+            else:
+                better = norm2 < norm
+            better = better & jnp.isfinite(norm2) & jnp.isfinite(value2)
+            mu = jnp.clip(jnp.where(better, mu / 3, mu * 4), MU_FLOOR * scale, MU_CEILING * scale)
+            # The Hessian and its eigendecomposition only where the step is taken.
+            return jax.lax.cond(
+                better,
+                lambda: (trial, mu, k + 1, value2, g2, *spectrum(trial, x, y)),
+                lambda: (theta, mu, k + 1, value, g, lam, q),
+            )
+
+        carry = jax.lax.while_loop(going, step, (theta, mu, 0, value, g, lam, q))
+        return carry[0], carry[1], carry[2]
+
+    return jax.jit(one)

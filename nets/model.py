@@ -4,80 +4,44 @@ A Network is ``nn.Sequential(Linear, [BatchNorm1d], activation, …, Linear)`` o
 dataset: θ is its ``parameters()`` flattened row-major (per Linear its weight (out, in) then its
 bias; with batch norm, that BatchNorm1d's γ then β right after every hidden Linear), and the loss is
 ``nn.MSELoss()`` (regression) or ``nn.CrossEntropyLoss()`` over integer labels (classification),
-both means. Batch norm is torch's training mode with the whole dataset as one batch (batch mean,
-biased variance, ε = 1e-5); ``running_stats`` and ``outputs(..., running=)`` give what evaluation
-needs. Loss, gradient and Hessian are JAX's, float64, imported on first use (``nets.kernels``).
+both means; an autoencoder (``task="autoencoder"``, widths (d, …, d)) fits its inputs with
+``nn.MSELoss()``. Batch norm is torch's training mode with the whole dataset as one batch (batch
+mean, biased variance, ε = 1e-5); ``running_stats`` and ``outputs(..., running=)`` give what
+evaluation needs. Loss, gradient and Hessian are JAX's, float64, imported on first use
+(``nets.kernels``).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
+from nets.arch import BN_MOMENTUM, Arch, layers, layout
 from nets.data import DATASETS, DEFAULT_DATASET
 
 MAX_PARAMS = 500
 MAX_LAYERS = 6  # Linear layers
 MAX_WIDTH = 64
 MIN_SAMPLES, MAX_SAMPLES = 3, 1000
-ACTIVATION_NAMES = ("tanh", "relu", "sigmoid")
-TASKS = ("regression", "classification")
-BN_EPS = 1e-5  # torch.nn.BatchNorm1d's defaults
-BN_MOMENTUM = 0.1
+ACTIVATION_NAMES = ("tanh", "relu", "sigmoid", "linear")
+TASKS = ("regression", "classification", "autoencoder")
 # Work bound: sample-parameter products summed over every loss (×1), gradient (×3: a forward and
 # a backward pass) and Hessian (×3P) a call evaluates; 2e10 is well under a minute here.
 MAX_WORK = 2e10
+# What a survey or a critical-point solve may cost: estimated seconds on this 2-core machine
+# (``seconds``), from per-operation costs measured by ``python -m bench.bench_nets --cost``:
+# a training step (a fixed part, and per run × sample × parameter) and a Newton step of one run
+# (per sample × parameter² for the Hessian, per parameter³ for its eigendecomposition).
+MAX_SECONDS = 60.0
+STEP_SECONDS, TRAIN_SECONDS = 2e-4, 1e-9
+NEWTON_SECONDS, EIGH_SECONDS = 4e-9, 1e-9
 CHUNK = 1024  # θs per compiled call; fewer are padded up to a power of two (few compilations)
 MIN_ROWS = 8  # the smallest call: one θ costs as much as 8, but shares their compilation
 
 Running = tuple[tuple[np.ndarray, np.ndarray], ...]  # (mean, var) per batch-norm layer
-
-
-class Arch(NamedTuple):
-    widths: tuple[int, ...]
-    activation: str
-    batch_norm: bool
-    task: str
-
-
-class Layer(NamedTuple):
-    """One Linear (and its BatchNorm1d); its parameters are θ[start:stop]: weight, bias, γ, β."""
-
-    n_in: int
-    n_out: int
-    start: int
-    hidden: bool
-    bn: bool
-
-    @property
-    def stop(self) -> int:
-        return self.start + self.n_out * (self.n_in + 1 + 2 * self.bn)
-
-
-@functools.lru_cache(maxsize=256)
-def layers(arch: Arch) -> tuple[Layer, ...]:
-    out, start = [], 0
-    for i, (n_in, n_out) in enumerate(zip(arch.widths[:-1], arch.widths[1:], strict=True)):
-        hidden = i < len(arch.widths) - 2
-        out.append(Layer(n_in, n_out, start, hidden, hidden and arch.batch_norm))
-        start = out[-1].stop
-    return tuple(out)
-
-
-@functools.lru_cache(maxsize=256)
-def layout(arch: Arch) -> tuple[tuple[str, tuple[int, ...]], ...]:
-    """(name, shape) of every parameter tensor, as torch's ``named_parameters()``."""
-    out, index = [], 0
-    for layer in layers(arch):
-        out += [(f"{index}.weight", (layer.n_out, layer.n_in)), (f"{index}.bias", (layer.n_out,))]
-        if layer.bn:
-            index += 1
-            out += [(f"{index}.weight", (layer.n_out,)), (f"{index}.bias", (layer.n_out,))]
-        index += 2  # the Linear (or BatchNorm1d) and the activation after it
-    return tuple(out)
 
 
 class Network:
@@ -88,7 +52,7 @@ class Network:
         self.widths, self.activation, self.batch_norm, self.task = arch
         self.dataset = dataset
         self.data_seed = seed
-        self.inputs, self.targets = DATASETS[dataset].make(n_samples, seed)
+        self.inputs, self.targets = DATASETS[dataset].make(n_samples, seed, arch.widths[0])
         self.n_samples = n_samples
         self.layers = layers(arch)
         self.layout = layout(arch)
@@ -216,7 +180,8 @@ def mlp(
     seed: int = 0,
 ) -> Network:
     """The MLP with layer widths ``widths`` (inputs first, outputs last), e.g. (1, 6, 6, 1), on
-    ``dataset`` (default: "sinc" for regression, "spirals" for classification; nets.data) of
+    ``dataset`` (default: "sinc" for regression, "spirals" for classification, "gaussian" for an
+    autoencoder, whose widths start and end with the same d; nets.data) of
     ``n_samples`` points (default: the dataset's) generated from ``seed``.
 
     Raises ValueError, naming the limit, past MAX_LAYERS Linear layers, MAX_WIDTH units,
@@ -243,10 +208,12 @@ def mlp(
     widths = tuple(int(w) for w in widths)
     if not all(1 <= w <= MAX_WIDTH for w in widths):
         raise ValueError(f"every width must lie in [1, {MAX_WIDTH}], got {widths}")
-    if (widths[0], widths[-1]) != (gen.n_in, gen.n_out):
+    n_in = widths[0] if gen.n_in is None else gen.n_in
+    n_out = n_in if gen.n_out is None else gen.n_out
+    if (widths[0], widths[-1]) != (n_in, n_out):
         raise ValueError(
-            f"{dataset} needs {gen.n_in} input(s) and {gen.n_out} output(s): widths must start "
-            f"with {gen.n_in} and end with {gen.n_out}, got {widths}"
+            f"{dataset} needs {n_in} input(s) and {n_out} output(s): widths must start "
+            f"with {n_in} and end with {n_out}, got {widths}"
         )
     n_samples = gen.default_n if n_samples is None else n_samples
     if not (is_integer(n_samples) and MIN_SAMPLES <= n_samples <= MAX_SAMPLES):
@@ -267,6 +234,25 @@ def check_work(network: Network, evaluations: float) -> None:
         raise ValueError(
             f"this asks for about {work:.2g} sample-parameter operations; the limit is "
             f"{MAX_WORK:.2g} (ask for fewer runs, steps, points, samples or parameters)"
+        )
+
+
+def seconds(network: Network, runs: int, steps: int, newton_steps: int) -> float:
+    """Estimated time on this machine: ``steps`` training steps of ``runs`` runs, then
+    ``newton_steps`` Newton steps of each (constants above, measured)."""
+    n, p = network.n_samples, network.n_params
+    train = steps * (STEP_SECONDS + TRAIN_SECONDS * runs * n * p)
+    newton = runs * (newton_steps + 1) * (NEWTON_SECONDS * n * p * p + EIGH_SECONDS * p**3)
+    return float(train + newton)
+
+
+def check_seconds(network: Network, runs: int, steps: int, newton_steps: int) -> None:
+    """Refuse a survey estimated to take more than MAX_SECONDS."""
+    estimate = seconds(network, runs, steps, newton_steps)
+    if estimate > MAX_SECONDS:
+        raise ValueError(
+            f"this would take about {estimate:.0f} s; the limit is {MAX_SECONDS:.0f} s (ask for "
+            "fewer runs, steps, samples or parameters)"
         )
 
 

@@ -1,6 +1,8 @@
 """What a survey of trained networks says, in the numbers a page prints: how many runs reached a
-critical point, how many are local minima, the spread of minimum ratios (``read``); the signs of
-one point's spectrum (``signs``); how much of a leftover gradient lies along curved directions
+true critical point and of which kind, the minimum ratios at true critical points and at stalls
+apart, and whether the lecture's band is found there (``read``); how the ratios move with the zero
+cutoff and the Newton budget (``by_cutoff``, ``by_budget``); the signs of one point's spectrum
+(``signs``); how much of a leftover gradient lies along curved directions
 (``curved_share``); a window onto the escape direction (``escape_plane``); and a run's training
 path re-traced from its start (``training_path``).
 """
@@ -8,66 +10,166 @@ path re-traced from its start (``training_path``).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
 from nets.landscape import Slice, hessian_plane
 from nets.model import Network
-from nets.survey import Survey, curvature, starts, train
+from nets.survey import (
+    CUTOFFS,
+    Survey,
+    curvature,
+    relative_minimum_ratio,
+    starts,
+    train_network,
+)
+from optimizers.rules import Optimizer
 
 BAND = (0.5, 0.6)  # the lecture's minimum ratios of networks trained to convergence
 PATH_POINTS = 200  # θs kept along a re-traced training path (plus the start and the end)
 SCAN = np.geomspace(1e-4, 1.0, 32)  # × max(‖θ‖, 1) along u(λmin); 32 θs, a shape compiled already
 
 
+BAND_CHECK = 10.0  # the band must hold with the zero cutoff this many times smaller and larger
+VERDICTS = ("reproduced", "no_critical", "few_critical", "outside", "cutoff")
+
+
 class Reading(NamedTuple):
-    """A survey in counts: ``finished`` runs neither diverged nor met an undefined gradient;
-    ``critical`` of them end at ‖∇L‖ ≤ ``grad_tol``; ``minima`` have minimum ratio 1 (every
-    eigenvalue above the zero tolerance); ``no_negative`` have no eigenvalue below minus it (a
-    minimum, or flat to second order); ``in_band`` have a ratio within BAND. Medians and the
-    ratios' range are over finished runs (NaN when none finished)."""
+    """A survey in counts. ``finished`` runs neither diverged nor met an undefined gradient;
+    ``critical`` of them end at ‖∇L‖ ≤ ``grad_tol`` (true critical points), the other ``stalled``.
+    Of the critical points: ``minima`` have every eigenvalue above the zero tolerance, ``flat``
+    none below minus it but some within it (a minimum or flat to second order: the test cannot
+    tell), ``saddles`` some below. ``median_critical`` and ``median_stalled`` are the median
+    minimum ratios of each group (NaN when empty), ``in_band`` the critical points whose ratio lies
+    in BAND. ``median_ratio``, ``lowest_ratio`` and ``highest_ratio`` are over finished runs.
+    ``verdict`` (one of VERDICTS) says whether the lecture's band is found at true critical points:
+    "reproduced" only when at least half the finished runs are critical points and their median
+    ratio lies in BAND at the survey's zero cutoff and at BAND_CHECK times smaller and larger;
+    otherwise why not: no critical point, fewer than half, a median outside the band, or one in it
+    that leaves it when the cutoff moves."""
 
     runs: int
     finished: int
     critical: int
+    stalled: int
     minima: int
-    no_negative: int
+    flat: int
+    saddles: int
     in_band: int
+    median_critical: float
+    median_stalled: float
     median_ratio: float
     lowest_ratio: float
     highest_ratio: float
     median_trained_grad_norm: float
     median_grad_norm: float
     grad_tol: float
+    verdict: str
 
 
-def read(survey: Survey, grad_tol: float | None = None) -> Reading:
+def _median(values: np.ndarray) -> float:
+    values = np.asarray(values, dtype=float)
+    return float(np.median(values)) if values.size else float("nan")
+
+
+def read(survey: Survey, grad_tol: float | None = None, zero_tol: float | None = None) -> Reading:
     """The survey's reading with ``grad_tol`` (default: the survey's own) as the tolerance for
-    ‖∇L‖ = 0. A looser tolerance than the survey's only re-labels its points (refinement went on
-    to the survey's)."""
+    ‖∇L‖ = 0, and ``zero_tol`` (default: the survey's, relative to each point's max|λ|) for
+    λ = 0. A looser tolerance than the survey's only re-labels its points (the solve went on to
+    the survey's)."""
     tol = survey.grad_tol if grad_tol is None else float(grad_tol)
-    done = np.isfinite(survey.minimum_ratios)
-    ratios = survey.minimum_ratios[done]
-    negative = (survey.eigenvalues[done] < -survey.zero_tols[done, None]).sum(axis=1)
-
-    def median(values: np.ndarray) -> float:
-        return float(np.median(values)) if values.size else float("nan")
-
+    lam = survey.eigenvalues
+    if zero_tol is None:
+        ratios, tols = survey.minimum_ratios, survey.zero_tols
+        relative = float(np.nanmedian(survey.zero_tols / np.max(np.abs(lam), axis=1)))
+        relative = relative if np.isfinite(relative) else 1e-7
+    else:
+        ratios, tols = relative_minimum_ratio(lam, zero_tol)
+        relative = float(zero_tol)
+    done = np.isfinite(ratios)
+    critical = done & (survey.grad_norms <= tol)
+    negative = np.sum(lam < -tols[:, None], axis=1)
+    zero = np.sum(np.abs(lam) <= tols[:, None], axis=1)
+    at = ratios[critical]
+    in_band = (at >= BAND[0]) & (at <= BAND[1])
+    verdict = "reproduced"
+    if not critical.any():
+        verdict = "no_critical"
+    elif 2 * critical.sum() < done.sum():
+        verdict = "few_critical"
+    elif not BAND[0] <= _median(at) <= BAND[1]:
+        verdict = "outside"
+    else:
+        for factor in (1 / BAND_CHECK, BAND_CHECK):
+            moved = relative_minimum_ratio(lam[critical], relative * factor)[0]
+            if not BAND[0] <= _median(moved) <= BAND[1]:
+                verdict = "cutoff"
     return Reading(
-        runs=len(survey.minimum_ratios),
+        runs=len(ratios),
         finished=int(done.sum()),
-        critical=int(np.sum(survey.grad_norms[done] <= tol)),
-        minima=int(np.sum(ratios == 1)),
-        no_negative=int(np.sum(negative == 0)),
-        in_band=int(np.sum((ratios >= BAND[0]) & (ratios <= BAND[1]))),
-        median_ratio=median(ratios),
-        lowest_ratio=float(ratios.min()) if ratios.size else float("nan"),
-        highest_ratio=float(ratios.max()) if ratios.size else float("nan"),
-        median_trained_grad_norm=median(survey.trained_grad_norms[done]),
-        median_grad_norm=median(survey.grad_norms[done]),
+        critical=int(critical.sum()),
+        stalled=int((done & ~critical).sum()),
+        minima=int(np.sum(critical & (negative == 0) & (zero == 0))),
+        flat=int(np.sum(critical & (negative == 0) & (zero > 0))),
+        saddles=int(np.sum(critical & (negative > 0))),
+        in_band=int(in_band.sum()),
+        median_critical=_median(at),
+        median_stalled=_median(ratios[done & ~critical]),
+        median_ratio=_median(ratios[done]),
+        lowest_ratio=float(ratios[done].min()) if done.any() else float("nan"),
+        highest_ratio=float(ratios[done].max()) if done.any() else float("nan"),
+        median_trained_grad_norm=_median(survey.trained_grad_norms[done]),
+        median_grad_norm=_median(survey.grad_norms[done]),
         grad_tol=tol,
+        verdict=verdict,
     )
+
+
+class Spread(NamedTuple):
+    """Minimum ratios against a setting (``at``, C values): per group ("critical", "stalled"),
+    the median (C,), least and largest (C,) over its runs (NaN where the group is empty) and its
+    size (C,)."""
+
+    at: np.ndarray
+    median: dict[str, np.ndarray]
+    low: dict[str, np.ndarray]
+    high: dict[str, np.ndarray]
+    count: dict[str, np.ndarray]
+
+
+def _spread(at: np.ndarray, ratios: np.ndarray, groups: dict[str, np.ndarray]) -> Spread:
+    """``ratios`` (C, runs), ``groups`` name -> (C, runs) masks."""
+    median, low, high, count = {}, {}, {}, {}
+    for name, mask in groups.items():
+        rows = [r[m] for r, m in zip(ratios, mask, strict=True)]
+        median[name] = np.array([_median(r) for r in rows])
+        low[name] = np.array([r.min() if r.size else np.nan for r in rows])
+        high[name] = np.array([r.max() if r.size else np.nan for r in rows])
+        count[name] = np.array([r.size for r in rows])
+    return Spread(np.asarray(at, dtype=float), median, low, high, count)
+
+
+def by_cutoff(survey: Survey, grad_tol: float | None = None) -> Spread:
+    """The final points' minimum ratios at every relative zero cutoff of CUTOFFS, true critical
+    points and stalls apart (from the eigenvalues already computed)."""
+    tol = survey.grad_tol if grad_tol is None else float(grad_tol)
+    ratios = np.array([relative_minimum_ratio(survey.eigenvalues, c)[0] for c in CUTOFFS])
+    done = np.isfinite(ratios[0])
+    critical = done & (survey.grad_norms <= tol)
+    tile = lambda m: np.tile(m, (len(CUTOFFS), 1))  # noqa: E731
+    return _spread(np.array(CUTOFFS), ratios, {"critical": tile(critical),
+                                               "stalled": tile(done & ~critical)})  # fmt: skip
+
+
+def by_budget(survey: Survey, zero_tol: float, grad_tol: float | None = None) -> Spread:
+    """Minimum ratios (relative zero cutoff ``zero_tol``) after each of the survey's Newton
+    budgets, for the points that are critical and those that are not after that many steps."""
+    tol = survey.grad_tol if grad_tol is None else float(grad_tol)
+    ratios = relative_minimum_ratio(survey.budget_eigenvalues, zero_tol)[0]
+    done = np.isfinite(ratios)
+    critical = done & (survey.budget_grad_norms <= tol)
+    return _spread(survey.budgets, ratios, {"critical": critical, "stalled": done & ~critical})
 
 
 def signs(eigenvalues: np.ndarray, zero_tol: float) -> tuple[int, int, int]:
@@ -91,12 +193,14 @@ def curved_share(network: Network, theta: np.ndarray) -> float:
 
 
 class Point(NamedTuple):
-    """One survey point in numbers (``point``): loss, ‖∇L‖, minimum ratio, λmin and λmax, κ of
+    """One survey point in numbers (``point``): loss, ‖∇L‖, whether it is a true critical point,
+    minimum ratio, λmin and λmax, κ of
     the positive part (nets.curvature), ``curved_share``, the eigenvalues' sign counts and the
     absolute zero tolerance they were counted with."""
 
     loss: float
     grad_norm: float
+    critical: bool
     ratio: float
     lowest: float
     highest: float
@@ -112,7 +216,7 @@ def point(network: Network, survey: Survey, run: int) -> Point:
     """Run ``run``'s point of ``survey`` (made on ``network``) in numbers."""
     theta, lam, tol = survey.thetas[run], survey.eigenvalues[run], float(survey.zero_tols[run])
     return Point(
-        float(survey.losses[run]), float(survey.grad_norms[run]),
+        float(survey.losses[run]), float(survey.grad_norms[run]), bool(survey.critical[run]),
         float(survey.minimum_ratios[run]), float(lam[0]), float(lam[-1]),
         float(curvature(network, theta).kappa), curved_share(network, theta), *signs(lam, tol),
         tol,
@@ -169,15 +273,15 @@ class Path(NamedTuple):
 
 
 def training_path(
-    network: Network, run: int, *, runs: int, seed: int, steps: int, optimizer: str, **hyper: Any
+    network: Network, run: int, *, runs: int, seed: int, steps: int, optimizer: Optimizer | None
 ) -> Path:
     """Run ``run`` of a survey (``nets.survey(network, runs, seed=seed, steps=steps,
-    optimizer=optimizer, **hyper)``) traced again from its start: every run is trained again
-    together, as the survey trains them, so the θs are the survey's to the last bit (one run
-    alone is computed in differently sized batches, and its path drifts). About PATH_POINTS θs
-    are kept, the start first and the trained θ (before refinement) last; a run that diverged
-    stays at its last good θ."""
+    optimizer=optimizer)``) traced again from its start: every run is trained again together, as
+    the survey trains them, so the θs are the survey's to the last bit (one run alone is computed
+    in differently sized batches, and its path drifts). About PATH_POINTS θs are kept, the start
+    first and the trained θ (before the Newton steps) last; a run that diverged stays at its last
+    good θ."""
     begin = starts(network, runs, seed)
     keep = max(1, steps // PATH_POINTS)
-    trained = train(network, begin, optimizer=optimizer, steps=steps, keep_every=keep, **hyper)
+    trained = train_network(network, begin, optimizer, steps=steps, keep_every=keep)
     return Path(np.asarray(trained.kept_steps), np.asarray(trained.thetas[:, run, :], dtype=float))

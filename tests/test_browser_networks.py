@@ -9,11 +9,14 @@ from helpers import nudge, screenshot, view_in_new_browser, view_state, wait_idl
 
 pytestmark = pytest.mark.browser
 
-CHARTS = 3  # the survey, the spectrum, the plane
+CHARTS = 6  # the survey, the signs, the ratios' spread, the spectrum, the plane, the autoencoder
 SMALL = "nw_runs=4&nw_steps=300&nw_refine=10"
 PLOTS = "[...document.querySelectorAll('.js-plotly-plot')]"
 SURVEY = f"{PLOTS}.find(p => p._fullData.some(t => t.meta && t.meta.role === 'stalled'))"
-SPECTRUM = f"{PLOTS}.find(p => p._fullData.some(t => t.meta && t.meta.role === 'zero'))"
+SPECTRUM = (
+    f"{PLOTS}.find(p => p.layout.title && p.layout.title.text && "
+    "p._fullData.some(t => t.meta && t.meta.role === 'zero'))"
+)
 PLANE = f"{PLOTS}.find(p => p.layout.images && p.layout.images.length)"
 LONG = 300_000  # a cold survey on a loaded machine
 

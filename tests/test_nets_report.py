@@ -16,14 +16,18 @@ TINY = nets.mlp((1, 1, 1))  # ŷ = w₂·tanh(w₁x + b₁) + b₂: the lecture'
 
 def _survey(ratios, grad_norms, eigenvalues, trained_grad_norms) -> nets.Survey:
     eigenvalues = np.asarray(eigenvalues, dtype=float)
-    ratios, tols = nets.minimum_ratio(eigenvalues)
+    ratios, tols = nets.relative_minimum_ratio(eigenvalues)
     n = len(ratios)
     return nets.Survey(
-        thetas=np.zeros((n, 1)), losses=np.ones(n), grad_norms=np.asarray(grad_norms, float),
+        procedure="homework", thetas=np.zeros((n, 1)), losses=np.ones(n),
+        grad_norms=np.asarray(grad_norms, float),
         eigenvalues=eigenvalues, minimum_ratios=ratios, zero_tols=tols,
         critical=np.asarray(grad_norms) <= nets.GRAD_TOL, grad_tol=nets.GRAD_TOL,
         trained_losses=np.ones(n), trained_grad_norms=np.asarray(trained_grad_norms, float),
         diverged_at=[None if np.isfinite(r) else 3 for r in ratios],
+        budgets=np.array([0, 5]),
+        budget_grad_norms=np.stack([trained_grad_norms, grad_norms]).astype(float),
+        budget_eigenvalues=np.stack([eigenvalues + 0.5, eigenvalues]),
     )  # fmt: skip
 
 
@@ -40,15 +44,51 @@ def test_a_reading_counts_what_the_survey_holds():
         trained_grad_norms=[1e-2, 1e-3, 1e-4, 1e-1, nan],
     )  # fmt: skip
     read = report.read(found)
-    assert (read.runs, read.finished, read.critical) == (5, 4, 2)
-    assert (read.minima, read.no_negative, read.in_band) == (1, 2, 1)
+    assert (read.runs, read.finished, read.critical, read.stalled) == (5, 4, 2, 2)
+    # Critical: run 1 (a saddle, ratio 0.75) and run 3 (flat, ratio 0.75); none in the band.
+    assert (read.minima, read.flat, read.saddles, read.in_band) == (0, 1, 1, 0)
+    assert (read.median_critical, read.median_stalled) == (0.75, np.median([1.0, 0.5]))
+    assert read.verdict == "outside"
     assert read.median_ratio == np.median([0.75, 1.0, 0.75, 0.5]) == 0.75
     assert (read.lowest_ratio, read.highest_ratio) == (0.5, 1.0)
     assert read.median_trained_grad_norm == pytest.approx(np.median([1e-2, 1e-3, 1e-4, 1e-1]))
     assert read.median_grad_norm == pytest.approx(np.median([1e-9, 1e-5, 1e-12, 1e-3]))
     looser = report.read(found, 1e-4)  # re-labels only: 1e-5 now counts, 1e-3 does not
-    assert (looser.critical, looser.grad_tol) == (3, 1e-4)
+    assert (looser.critical, looser.grad_tol, looser.minima) == (3, 1e-4, 1)
     assert report.read(found).grad_tol == nets.GRAD_TOL
+
+
+def _verdict(eigenvalues, grad_norms) -> str:
+    n = len(grad_norms)
+    return report.read(_survey(None, grad_norms, eigenvalues, np.ones(n))).verdict
+
+
+def test_the_band_is_called_reproduced_only_where_it_is():
+    """At least half the runs at true critical points, their median ratio in 0.5–0.6, and still
+    there with the zero cutoff ten times smaller and larger."""
+    half = [-1.0, -1.0, -1.0, -1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0]  # ratio 0.6
+    assert _verdict([half, half], [1e-9, 1e-9]) == "reproduced"
+    assert _verdict([half, half, half], [1e-9, 1e-3, 1e-3]) == "few_critical"
+    assert _verdict([half, half], [1e-3, 1e-3]) == "no_critical"
+    # 1e-6·λmax sits ten times above the survey's relative cutoff (1e-7): counted as zero there.
+    fragile = [-1.0, -1.0, -1.0, -1.0, 1e-6, 1e-6, 1.0, 1.0, 1.0, 1.0]
+    assert report.read(_survey(None, [1e-9], [fragile], [1.0])).median_critical == 0.6
+    assert _verdict([fragile], [1e-9]) == "cutoff"
+    assert _verdict([[1.0] * 10], [1e-9]) == "outside"
+
+
+def test_ratios_by_cutoff_and_by_budget_come_from_the_stored_spectra():
+    found = _survey(None, [1e-9, 1e-3], [[-1.0, 1e-5, 1.0, 2.0], [1e-9, 1e-3, 1.0, 2.0]],
+                    [1e-2, 1e-2])  # fmt: skip
+    cut = report.by_cutoff(found)
+    np.testing.assert_array_equal(cut.at, nets.CUTOFFS)
+    expected = [np.mean(np.array([-1.0, 1e-5, 1.0, 2.0]) > c * 2) for c in nets.CUTOFFS]
+    np.testing.assert_array_equal(cut.median["critical"], expected)
+    np.testing.assert_array_equal(cut.count["stalled"], [1] * len(nets.CUTOFFS))
+    budget = report.by_budget(found, 1e-7)
+    np.testing.assert_array_equal(budget.at, [0, 5])
+    np.testing.assert_array_equal(budget.count["critical"], [0, 1])  # after 0 steps: 1e-2
+    np.testing.assert_array_equal(budget.median["stalled"], [0.875, 0.75])  # shifted, then own
 
 
 def test_signs_count_each_side_of_the_tolerance():
@@ -72,7 +112,7 @@ def test_a_point_in_numbers_matches_numpy(theta):
     found = nets.survey(NETWORK, 2, steps=200, refine_steps=5)
     here = report.point(NETWORK, found, 1)
     lam = np.linalg.eigvalsh(NETWORK.hessian(found.thetas[1]))
-    tol = nets.ZERO_TOL * np.abs(lam).max()
+    tol = nets.RELATIVE_ZERO * np.abs(lam).max()
     assert here.zero_tol == pytest.approx(tol, rel=1e-9)
     assert (here.lowest, here.highest) == pytest.approx((lam[0], lam[-1]), rel=1e-8)
     assert (here.negative, here.zero, here.positive) == (
@@ -128,7 +168,7 @@ def test_a_traced_path_is_the_surveys_training_to_the_last_bit():
     kwargs = dict(runs=3, seed=2, steps=400)
     found = nets.survey(NETWORK, kwargs["runs"], seed=2, steps=400, refine_steps=0)
     for run in range(3):
-        path = report.training_path(NETWORK, run, optimizer="adam", lr=0.01, **kwargs)
+        path = report.training_path(NETWORK, run, optimizer=None, **kwargs)
         assert path.steps[0] == 0 and path.steps[-1] == 400 and len(path.steps) == len(path.thetas)
         np.testing.assert_array_equal(path.thetas[0], NETWORK.init(2 * nets.MAX_RUNS + run))
         np.testing.assert_array_equal(path.thetas[-1], found.thetas[run])  # no refinement
