@@ -333,7 +333,7 @@ def _live_updates(path, name: str, index: int, count: int, roles: dict, frames: 
     """What the animated view (chart 0) and the curves (chart 1) show of run ``index`` when it
     is ``path``: as ``trajectory_figure`` and ``step_curves`` draw it, through its drawn points."""
     n = len(path.points)
-    drawn = drawn_indices(n, required=frames)
+    drawn = drawn_indices(n, 2 * len(frames) - 1, required=frames)  # every frame's, and between
     x, y = path.points[drawn].T
     shown = np.minimum(frames[max(0, len(frames) - 1 - TAIL) :], n - 1)  # the last frame's tail
     tail = path.points[shown]
