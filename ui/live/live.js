@@ -125,6 +125,7 @@ function create(parentElement) {
     dragging: null,
     pendingFrame: 0,
     since: null, // timeStamp of the first input not yet drawn
+    touched: new Set(), // sliders moved since their value was last sent: a rerun must not undo them
     setTriggerValue: null,
   };
   return state;
@@ -192,6 +193,7 @@ function release(state) {
     const now = indices(state);
     if (sliders.every((s, i) => now[i] === s.index)) return; // back where it was: nothing to do
     const values = Object.fromEntries(sliders.map((s, i) => [s.key, s.values[now[i]]]));
+    state.touched.clear();
     if (JSON.stringify(values) === JSON.stringify(state.sent)) return;
     state.sent = values;
     state.setTriggerValue("release", values);
@@ -229,6 +231,7 @@ function buildRow(state, slider) {
     const index = valueAt(input, event.clientX);
     if (index !== Number(input.value)) {
       input.value = String(index);
+      state.touched.add(slider.key);
       redraw(state, event.timeStamp);
     }
   });
@@ -237,6 +240,7 @@ function buildRow(state, slider) {
     const index = valueAt(input, event.clientX);
     if (index !== Number(input.value)) {
       input.value = String(index);
+      state.touched.add(slider.key);
       redraw(state, event.timeStamp);
     }
   });
@@ -250,7 +254,10 @@ function buildRow(state, slider) {
   input.addEventListener("mousedown", (event) => event.preventDefault()); // no native drag too
   input.addEventListener("touchstart", (event) => event.preventDefault(), { passive: false });
   // The keyboard (arrows, Home, End, Page keys) moves the native input: one value per key.
-  input.addEventListener("input", (event) => redraw(state, event.timeStamp));
+  input.addEventListener("input", (event) => {
+    state.touched.add(slider.key);
+    redraw(state, event.timeStamp);
+  });
   input.addEventListener("change", () => {
     if (state.dragging === null) release(state);
   });
@@ -279,11 +286,10 @@ function load(state, bytes) {
     parts.name.textContent = s.label;
     parts.input.setAttribute("aria-label", s.label);
     parts.input.max = String(s.values.length - 1);
-    const same = previous && sameValues(previous.header, s);
-    // A slider held by the pointer stays under it; the others show where the server left them.
-    if (!(same && state.dragging !== null && state.root.getRootNode().activeElement === parts.input)) {
-      parts.input.value = String(s.index);
-    }
+    // A slider moved since its value was last sent (held, or a key pressed while the page
+    // reran) keeps its value, and its release follows; the others show where the server left them.
+    const keep = state.touched.has(s.key) && previous && sameValues(previous.header, s);
+    if (!keep) parts.input.value = String(s.index);
   });
   refresh(state);
   if (moved(state) >= 0) redraw(state, performance.now());
