@@ -26,7 +26,7 @@ from bench.bench_browser import PLAYGROUND_STATE, serve, slider_to_redraw  # noq
 
 ROUNDS = 6
 MOVES = 12  # values crossed per drag
-LIVE = "input[type=range][aria-label='run 1: learning rate η']"
+LIVE = "input[type=range][aria-label='run 1 · learning rate η']"
 
 
 def drag_latencies(page, sent: list[int]) -> tuple[list[float], int]:

@@ -16,8 +16,8 @@ pytestmark = pytest.mark.browser
 
 CHART = ".st-key-playground_chart .js-plotly-plot"
 PATHS = ".st-key-bm_paths .js-plotly-plot"
-RATE = "run 1: learning rate η"
-MOMENTUM = "run 1: momentum λ"
+RATE = "run 1 · learning rate η"
+MOMENTUM = "run 1 · momentum λ"
 LAMBDA = "momentum λ (drag: live)"
 BM_CHARTS = 6
 

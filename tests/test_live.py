@@ -84,7 +84,7 @@ def test_pack_round_trip_is_exact_and_shares_equal_arrays():
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=7), np.abs(rng.normal(size=5)) * 1e-300
     steps = np.arange(7.0)
-    slider = Slider("lr", "run 1: learning rate η", [0.1, 0.2], ["0.1", "0.2"], 1)
+    slider = Slider("lr", "run 1 · learning rate η", [0.1, 0.2], ["0.1", "0.2"], 1)
     updates = [[[TraceUpdate(0, 3, steps, a, {"name": "x"})],
                 [TraceUpdate(1, 2, steps, positive(np.r_[b, -1.0, 0.0])),
                  FramesUpdate(0, 5, 6, steps, a, a, 6)]]]  # fmt: skip
@@ -177,7 +177,7 @@ def test_playground_message_follows_the_picked_run():
     race = playground_race(runs, steps=200)
     _message, sliders, controls = playground.live_message(race, 1, "en")
     rates, momenta = sliders
-    assert rates.label == "run 2: learning rate η" and momenta.label == "run 2: momentum λ"
+    assert rates.label == "run 2 · learning rate η" and momenta.label == "run 2 · momentum λ"
     assert 0.0 not in momenta.values  # torch refuses Nesterov without momentum
     assert controls == {"lr": "r1_lr", "momentum": "r1_momentum"}
     _message, sliders, controls = playground.live_message(race, 2, "en")

@@ -48,7 +48,7 @@ def test_playground_first_run_is_live_by_default_with_its_card_values():
     header, floats = live_message(at)
     live = sliders(header)
     assert set(live) == {"lr", "momentum"}  # plain SGD's card has a momentum slider too
-    assert live["lr"]["label"] == "run 1: learning rate η" and shown(live["lr"]) == 0.001
+    assert live["lr"]["label"] == "run 1 · learning rate η" and shown(live["lr"]) == 0.001
     assert live["lr"]["texts"] == list(at.select_slider(key="r0_lr").options)
     assert shown(live["momentum"]) == at.slider(key="r0_momentum").value == 0.0
     # The charts it redraws are the page's own (by their keys), the first one animated.
@@ -78,13 +78,13 @@ def test_playground_pick_another_run_from_the_link():
     assert not at.warning and at.selectbox(key="live").value == 2
     live = sliders(live_message(at)[0])
     assert set(live) == {"lr", "beta1"}  # run 3 is Adam: β₁ is its momentum
-    assert live["beta1"]["label"] == "run 3: momentum β₁" and shown(live["beta1"]) == 0.9
+    assert live["beta1"]["label"] == "run 3 · momentum β₁" and shown(live["beta1"]) == 0.9
     assert live["beta1"]["texts"] == list(at.select_slider(key="r2_betas1").options)
     assert shown(live["lr"]) == 0.05
     at.selectbox(key="live").set_value(1).run()
     assert link(at)["live"] == "1"
     live = sliders(live_message(at)[0])
-    assert live["momentum"]["label"] == "run 2: momentum λ" and shown(live["momentum"]) == 0.9
+    assert live["momentum"]["label"] == "run 2 · momentum λ" and shown(live["momentum"]) == 0.9
 
 
 def test_playground_bad_live_run_in_the_link_warns_and_uses_the_first():

@@ -249,7 +249,7 @@ def live_panel(race: Race) -> None:
     β₁ where it has one). Dragging redraws that run in the browser; a release sets its card."""
     left, right = st.columns([1, 4], vertical_alignment="bottom")
     with left:
-        picked = choice(_("run to drag live"), "live", list(range(len(race.runs))), 0,
+        picked = choice(_("live run"), "live", list(range(len(race.runs))), 0,
                         labels=lambda i: _("run {n}").format(n=i + 1),
                         help=_("Drag its sliders: its path and curves follow at once, the "
                                "other runs stay. On release, its card and the link take the "
@@ -265,14 +265,15 @@ def live_grid(spec: RunSpec, index: int) -> list[tuple[Slider, str, list[RunSpec
     (Nesterov without momentum) is left out."""
     hyper = dict(spec.hyper)
     key = f"r{index}"
-    axes = [("lr", _("run {n}: learning rate η"), LIVE_RATES, spec.lr, f"{key}_lr",
+    run = _("run {n}").format(n=index + 1)
+    axes = [("lr", f"{run} · {_('learning rate η')}", LIVE_RATES, spec.lr, f"{key}_lr",
              lambda v: spec._replace(lr=v))]  # fmt: skip
     if "momentum" in hyper:
-        axes.append(("momentum", _("run {n}: momentum λ"), LIVE_MOMENTA, hyper["momentum"],
+        axes.append(("momentum", f"{run} · {_('momentum λ')}", LIVE_MOMENTA, hyper["momentum"],
                      f"{key}_momentum", lambda v: _with(spec, "momentum", v)))  # fmt: skip
-    elif "betas" in hyper:
+    elif "betas" in hyper:  # Adam's β₁ is its momentum
         beta1, beta2 = hyper["betas"]
-        axes.append(("beta1", _("run {n}: momentum β₁"), CHOICES["beta1"], beta1,
+        axes.append(("beta1", f"{run} · {_('momentum')} β₁", CHOICES["beta1"], beta1,
                      f"{key}_betas1", lambda v: _with(spec, "betas", (v, beta2))))  # fmt: skip
     grid = []
     for name, label, values, current, control, at in axes:
@@ -285,7 +286,7 @@ def live_grid(spec: RunSpec, index: int) -> list[tuple[Slider, str, list[RunSpec
             kept.append(value)
             specs.append(at(value))
         texts = [tick_text(v, 4) for v in kept]
-        slider = Slider(name, label.format(n=index + 1), kept, texts, kept.index(float(current)))
+        slider = Slider(name, label, kept, texts, kept.index(float(current)))
         grid.append((slider, control, specs))
     return grid
 
