@@ -97,15 +97,18 @@ def test_drag_redraws_the_exact_run_with_nothing_sent_then_the_link_follows(app_
     assert len(sent) == quiet, "the page wrote to the server while dragging"
     x, y = trace_xy(page, "path", 0)
     assert_drawn_is_run(x, y, playground_path(rate, 0.0))
-    # The animation follows: the last frame's marker is the new run's end.
-    end = page.evaluate(
-        "s => { const p = document.querySelector(s); const f = p._transitionData._frames;"
-        " const last = f[f.length - 1]; const i = last.traces.indexOf("
-        " p._fullData.findIndex(t => t.meta && t.meta.role === 'marker' && t.meta.run === 0));"
-        " return [last.data[i].x[0], last.data[i].y[0]]; }",
+    # Play animates the run on show: every frame's marker is the new run at that frame's step.
+    frames = page.evaluate(
+        "s => { const p = document.querySelector(s); const m = p._fullData.findIndex(t =>"
+        " t.meta && t.meta.role === 'marker' && t.meta.run === 0);"
+        " return p._transitionData._frames.map(f => { const i = f.traces.indexOf(m);"
+        " return [Number(f.name), f.data[i].x[0], f.data[i].y[0]]; }); }",
         CHART,
     )
-    assert end == playground_path(rate, 0.0)[-1].tolist()
+    points = playground_path(rate, 0.0)
+    assert len(frames) > 10
+    for step, x, y in frames:
+        assert [x, y] == points[min(step, len(points) - 1)].tolist()
     page.mouse.up()
     page.wait_for_url(f"**r0_lr={rate:g}**")
     wait_idle(page, charts=2)

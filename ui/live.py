@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import streamlit as st
 
@@ -51,11 +50,7 @@ def live_sliders(
                 continue
             # Only a value the slider offers: a crafted message cannot set anything else.
             exact = [v for v in slider.values if v == value]
-            if exact and exact[0] != slider.values[slider.index]:
-                url.assign(controls[slider.key], _same_type(exact[0]))
+            if exact:
+                url.assign(controls[slider.key], float(exact[0]))
 
     _component(key=key, data=message, on_release_change=released)
-
-
-def _same_type(value: Any) -> Any:
-    return float(value)

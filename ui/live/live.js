@@ -188,13 +188,14 @@ function release(state) {
   clearTimeout(state.timer);
   state.timer = setTimeout(() => {
     state.timer = null;
-    if (state.dragging) return;
+    if (state.dragging !== null) return;
     const { sliders } = state.message.header;
     const now = indices(state);
-    if (sliders.every((s, i) => now[i] === s.index)) return; // back where it was: nothing to do
     const values = Object.fromEntries(sliders.map((s, i) => [s.key, s.values[now[i]]]));
+    // What the server will show: the values last sent, else where it left the sliders.
+    const expected = state.sent || Object.fromEntries(sliders.map((s) => [s.key, s.values[s.index]]));
     state.touched.clear();
-    if (JSON.stringify(values) === JSON.stringify(state.sent)) return;
+    if (JSON.stringify(values) === JSON.stringify(expected)) return;
     state.sent = values;
     state.setTriggerValue("release", values);
   }, RELEASE_MS);
