@@ -149,13 +149,30 @@ def test_keyboard_moves_one_value_and_both_sliders_keep_each_other(app_url, page
     assert np.array_equal(np.column_stack([x, y]), playground_path(0.0015, 0.03))
 
 
-def test_touch_drag_moves_the_momentum(app_url, browser):
+def well_path(value: float, form: str = "lecture") -> np.ndarray:
+    well = get_surface("double_well")
+    spec = RunSpec("momentum", 0.01, (("momentum", value), ("convention", form)))
+    return simulate(well, spec.build(), well.default_start, 300).points
+
+
+# Per page: the live momentum slider, its chart, the run it moves there, that run's path at a
+# value, the URL key, and the charts the page draws.
+TOUCHED = {
+    "playground": (MOMENTUM, CHART, 0, lambda v: playground_path(0.001, v), "r0_momentum", 2),
+    "batch_momentum": (LAMBDA, PATHS, 1, well_path, "bm_lambda", BM_CHARTS),
+}
+
+
+@pytest.mark.parametrize("page_name", list(TOUCHED))
+def test_touch_drag_moves_the_momentum(app_url, browser, page_name):
+    label, selector, run, path_at, key, charts = TOUCHED[page_name]
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, has_touch=True)
     tab = context.new_page()
     sent = track_sent(tab)
-    tab.goto(f"{app_url}/playground")
-    wait_idle(tab, charts=2)
-    box = live(tab, MOMENTUM).bounding_box()
+    tab.goto(f"{app_url}/{page_name}")
+    wait_idle(tab, charts=charts)
+    live(tab, label).scroll_into_view_if_needed()
+    box = live(tab, label).bounding_box()
     y = box["y"] + box["height"] / 2
     cdp = context.new_cdp_session(tab)
     quiet = len(sent)
@@ -169,14 +186,19 @@ def test_touch_drag_moves_the_momentum(app_url, browser):
     for fraction in (0.2, 0.3, 0.4, 0.5):
         touch("touchMove", fraction)
         next_frame(tab)
-    momentum = shown_value(tab, MOMENTUM)
-    assert 0.4 <= momentum <= 0.6
-    wait_drawn(tab, CHART, 0, playground_path(0.001, momentum)[-1])
+    value = shown_value(tab, label)
+    assert 0.4 <= value <= 0.6
+    wait_drawn(tab, selector, run, path_at(value)[-1])
     assert len(sent) == quiet
-    x, y_ = trace_xy(tab, "path", 0)
-    assert_drawn_is_run(x, y_, playground_path(0.001, momentum))
+    x, y_ = tab.evaluate(
+        "([s, run]) => { const t = document.querySelector(s)._fullData.find(t => t.meta &&"
+        " t.meta.role === 'path' && t.meta.run === run);"
+        " return [Array.from(t.x), Array.from(t.y)]; }",
+        [selector, run],
+    )
+    assert_drawn_is_run(x, y_, path_at(value))
     touch("touchEnd", None)
-    tab.wait_for_url(f"**r0_momentum={momentum:g}**")
+    tab.wait_for_url(f"**{key}={value:g}**")
     context.close()
 
 
@@ -188,9 +210,7 @@ def test_momentum_section_lambda_drag_rolls_the_ball(app_url, page, browser):
     quiet = len(sent)
     drag(page, LAMBDA, [0.9, 0.8, 0.7, 0.6, 0.55])
     value = shown_value(page, LAMBDA)
-    well = get_surface("double_well")
-    spec = RunSpec("momentum", 0.01, (("momentum", value), ("convention", "lecture")))
-    points = simulate(well, spec.build(), well.default_start, 300).points
+    points = well_path(value)
     wait_drawn(page, PATHS, 1, points[-1])
     assert len(sent) == quiet
     lecture = page.evaluate(
@@ -210,6 +230,13 @@ def test_momentum_section_lambda_drag_rolls_the_ball(app_url, page, browser):
     wait_idle(other, charts=BM_CHARTS)
     assert shown_value(other, LAMBDA) == value and view_state(other) == mine
     context.close()
+    # The keyboard: one value per key, drawn at once, in the link after the release's quiet time.
+    live(page, LAMBDA).focus()
+    page.keyboard.press("ArrowLeft")
+    lower = shown_value(page, LAMBDA)
+    assert lower == round(value - 0.01, 2)
+    wait_drawn(page, PATHS, 1, well_path(lower)[-1])
+    page.wait_for_url(f"**bm_lambda={lower:g}**")
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
