@@ -124,6 +124,7 @@ function create(parentElement) {
     timer: null,
     dragging: null,
     pendingFrame: 0,
+    dirty: false, // moved again since this frame's drawing
     since: null, // timeStamp of the first input not yet drawn
     touched: new Set(), // sliders moved since their value was last sent: a rerun must not undo them
     setTriggerValue: null,
@@ -158,28 +159,41 @@ function refresh(state) {
   });
 }
 
+// Draw at once (Chromium already delivers pointer moves once per frame), then at most once more
+// per animation frame for whatever arrived meanwhile.
 function redraw(state, since) {
   if (state.since === null) state.since = since;
-  if (state.pendingFrame) return;
+  if (state.pendingFrame) {
+    state.dirty = true;
+    return;
+  }
+  paint(state);
   state.pendingFrame = requestAnimationFrame(() => {
     state.pendingFrame = 0;
-    const { header, floats } = state.message;
-    const away = moved(state);
-    const slider = away >= 0 ? away : 0;
-    const ops = header.updates[slider][indices(state)[slider]];
-    refresh(state);
-    const first = state.since;
-    state.since = null;
-    const drawn = draw(ops, floats, header.charts);
-    if (!drawn) return;
-    clearTimeout(state.labelTimer);
-    state.labelTimer = setTimeout(() => label(ops, header.charts), LABEL_MS);
-    drawn.then(() => {
-      const done = performance.now();
-      requestAnimationFrame(() => {
-        const detail = { since: first, drawn: done, painted: performance.now() };
-        document.dispatchEvent(new CustomEvent("live-drawn", { detail })); // bench_live times it
-      });
+    if (state.dirty) {
+      state.dirty = false;
+      redraw(state, state.since);
+    }
+  });
+}
+
+function paint(state) {
+  const { header, floats } = state.message;
+  const away = moved(state);
+  const slider = away >= 0 ? away : 0;
+  const ops = header.updates[slider][indices(state)[slider]];
+  refresh(state);
+  const first = state.since;
+  state.since = null;
+  const drawn = draw(ops, floats, header.charts);
+  if (!drawn) return;
+  clearTimeout(state.labelTimer);
+  state.labelTimer = setTimeout(() => label(ops, header.charts), LABEL_MS);
+  drawn.then(() => {
+    const done = performance.now();
+    requestAnimationFrame(() => {
+      const detail = { since: first, drawn: done, painted: performance.now() };
+      document.dispatchEvent(new CustomEvent("live-drawn", { detail })); // bench_live times it
     });
   });
 }
