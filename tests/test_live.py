@@ -207,3 +207,21 @@ def test_momentum_section_message_draws_both_forms_at_every_lambda():
             assert_subset_of(run.points, x, y)
             mx, my = drawn_path(header, floats, 0, v, 0, roles["marker", 1 + form_index])
             assert same_bits(np.r_[mx, my], run.points[4])
+
+
+@pytest.mark.parametrize("surface", [SurfaceSpec("custom", (), "x*y"), SurfaceSpec("himmelblau")])
+def test_playground_message_names_the_animated_views_own_traces(surface):
+    """With known minima (their trace shifts the moving ones) and without."""
+    from views import playground
+
+    race = playground.Race(surface, (card("sgd", 0.01), card("adam", 0.05)), (0.5, 0.3), 300,
+                           None, 0)  # fmt: skip
+    figure = playground.animated_view(race).to_dict()
+    header, _floats = unpack(playground.live_message(race, 1, "en")[0])
+    for per_slider in header["updates"]:
+        for ops in per_slider:
+            roles = [figure["data"][op["t"]]["meta"] for op in ops if op["c"] == 0 and "t" in op]
+            assert roles == [{"role": r, "run": 1} for r in ("path", "tail", "marker")]
+            (frames,) = [op for op in ops if "tail" in op]
+            assert figure["data"][frames["tail"]]["meta"]["role"] == "tail"
+            assert figure["data"][frames["marker"]]["meta"]["role"] == "marker"

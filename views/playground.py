@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -36,7 +37,7 @@ from viz.charts import loss_series
 from viz.export import GifPanel
 from viz.live import FramesUpdate, Slider, TraceUpdate, drawn_indices, pack, positive, trajectories
 from viz.theme import tick_text
-from viz.trajectory import TAIL
+from viz.trajectory import TAIL, frame_steps
 
 MAX_RUNS = 6
 # Run i starts as DEFAULT_RUNS[i]: together they show momentum and adaptivity on first load.
@@ -305,17 +306,20 @@ def live_message(race: Race, index: int, language: str) -> tuple[bytes, list[Sli
         specs = [spec for _slider, _control, axis in grid for spec in axis]
         paths = trajectories(surface, [spec.build() for spec in specs], race.start, race.steps,
                              batch_size=race.batch_size, seed=race.seed)  # fmt: skip
-        figure = animated_view(race).to_dict()
-        roles = {(t["meta"]["role"], t["meta"].get("run")): i
-                 for i, t in enumerate(figure["data"])}  # fmt: skip
-        frames = [int(frame["name"]) for frame in figure["frames"]]
         runs = race.simulate()
-        floor = lowest(surface, locate_minima(surface))
+        minima = locate_minima(surface)
+        # The animated view's traces and frames, in trajectory_figure's documented order (reading
+        # them back from the cached figure would parse its whole JSON).
+        count = len(race.runs)
+        moving = 1 + count + (1 if len(minima) else 0)
+        roles = {("path", index): 1 + index, ("tail", index): moving + 2 * index,
+                 ("marker", index): moving + 2 * index + 1}  # fmt: skip
+        frames = frame_steps(max(len(run.points) for _name, run in runs)).tolist()
+        floor = lowest(surface, minima)
         _title, series, log_loss = loss_series([(name, run.losses) for name, run in runs], floor)
         # L − L* where the figure draws it (loss_series decides from every run)
         gap = not np.array_equal(series[index][1], runs[index][1].losses, equal_nan=True)
         scale = (floor if gap else None, log_loss)
-        count = len(race.runs)
         updates, done = [], 0
         for _slider, _control, axis in grid:
             at_values = []
@@ -329,12 +333,20 @@ def live_message(race: Race, index: int, language: str) -> tuple[bytes, list[Sli
         return message, sliders, {slider.key: control for slider, control, _axis in grid}
 
 
+@functools.lru_cache(maxsize=64)
+def _drawn(n: int, frames: tuple[int, ...]) -> np.ndarray:
+    """A run's drawn points: every frame's, and as many between (shared by runs as long)."""
+    drawn = drawn_indices(n, 2 * len(frames) - 1, required=frames)
+    drawn.flags.writeable = False
+    return drawn
+
+
 def _live_updates(path, name: str, index: int, count: int, roles: dict, frames: list[int],
                   scale: tuple[float | None, bool]) -> list:  # fmt: skip
     """What the animated view (chart 0) and the curves (chart 1) show of run ``index`` when it
     is ``path``: as ``trajectory_figure`` and ``step_curves`` draw it, through its drawn points."""
     n = len(path.points)
-    drawn = drawn_indices(n, 2 * len(frames) - 1, required=frames)  # every frame's, and between
+    drawn = _drawn(n, tuple(frames))
     x, y = path.points[drawn].T
     shown = np.minimum(frames[max(0, len(frames) - 1 - TAIL) :], n - 1)  # the last frame's tail
     tail = path.points[shown]
