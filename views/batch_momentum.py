@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+import i18n
 from i18n import N_, _
 from optimizers import Trajectory
 from surfaces import get_surface
@@ -27,8 +28,10 @@ from ui.controls import (
 )
 from ui.format import DASH, latex_matrix, number, percent
 from ui.layout import chart, share_box
+from ui.live import chart_selector, live_sliders
 from ui.presets import Preset, preset_links, preset_note
 from ui.specs import RunSpec, SurfaceSpec
+from viz.live import Slider, TraceUpdate, drawn_indices, pack, trajectories
 from viz.momentum import (
     CARRIED_COLOR,
     GRADIENT_COLOR,
@@ -51,6 +54,9 @@ RECENT = 20  # the batch views draw at least this many recent steps bright (at l
 WELL = SurfaceSpec("double_well")
 FORMS = {"lecture": N_("lecture"), "pytorch": N_("PyTorch")}
 RUN_NAMES = (N_("gradient descent"), N_("momentum, lecture form"), N_("momentum, PyTorch form"))
+PATHS, CUT, LIVE = "bm_paths", "bm_cut", "bm_live"
+LIVE_MOMENTA = tuple(round(0.01 * k, 2) for k in range(100))  # the λ slider's values
+LIVE_POINTS = 120  # each live path drawn through this many of its points
 STEP_HELP = N_("Every chart of this section shows θᵗ and the update t that leaves it, θᵗ → θᵗ⁺¹.")
 
 PRESETS = {
@@ -430,12 +436,61 @@ def momentum_view(m: Momentum) -> None:
     step = step_control("bm_mstep", m.steps, 4)
     left, right = st.columns([3, 2])
     with left:
-        chart(momentum_paths_chart(m, step))
+        message, sliders, controls = live_message(m, step, i18n.language())
+        live_sliders(LIVE, message, sliders, controls)
+        chart(momentum_paths_chart(m, step), key=PATHS)
     with right:
-        chart(cut_chart(m, step))
+        chart(cut_chart(m, step), key=CUT)
         st.markdown(form_gap_note(runs[1], runs[2], step))
         st.markdown(ends_note(get_surface(WELL.key), labelled_runs(m), m.steps))
     step_apart(chosen_run(m), m, step)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def live_message(m: Momentum, step: int, language: str) -> tuple[bytes, list[Slider], dict]:
+    """Both momentum forms at every λ of the section's slider (``LIVE_MOMENTA``), computed at
+    once, and what the paths and the cut show of them at each (``viz.live``): dragging the live
+    λ finds where the ball starts to roll over the ridge. Cached per link."""
+    with i18n.use(language):
+        well = get_surface(WELL.key)
+        values = sorted({float(v) for v in LIVE_MOMENTA} | {m.momentum})
+        specs = [RunSpec("momentum", m.lr, (("momentum", v), ("convention", form)), m.schedule,
+                         m.schedule_params) for v in values for form in FORMS]  # fmt: skip
+        paths = trajectories(well, [spec.build() for spec in specs], well.default_start, m.steps)
+        roles = [_roles(chart.to_dict()) for chart in (momentum_paths_chart(m, step),
+                                                       cut_chart(m, step))]  # fmt: skip
+        updates = []
+        for k in range(len(values)):
+            at_value = []
+            for offset, path in enumerate(paths[k * len(FORMS) : (k + 1) * len(FORMS)]):
+                at_value += _live_updates(well, path, 1 + offset, step, roles)
+            updates.append(at_value)
+        slider = Slider("momentum", _("momentum λ (drag: live)"), values,
+                        [f"{v:.2f}" for v in values], values.index(m.momentum))  # fmt: skip
+        message = pack([slider], [updates], [chart_selector(PATHS), chart_selector(CUT)])
+        return message, [slider], {"momentum": "bm_lambda"}
+
+
+def _roles(figure: dict) -> dict[tuple[str, int | None], int]:
+    return {((t.get("meta") or {}).get("role"), (t.get("meta") or {}).get("run")): i
+            for i, t in enumerate(figure["data"])}  # fmt: skip
+
+
+def _live_updates(well, path, run: int, step: int, roles) -> list[TraceUpdate]:
+    """Run ``run`` of the paths chart (0) and the cut (1) when it is ``path``, as
+    ``paths_at_step_figure`` and ``cut_figure`` draw it, through its drawn points."""
+    points = path.points
+    shown = int(np.clip(step, 0, len(points) - 1))
+    drawn = drawn_indices(len(points), LIVE_POINTS, required=[shown])
+    so_far = drawn[drawn <= shown]
+    at = points[shown]
+    paths, cut = roles
+    return [
+        TraceUpdate(0, paths["path", run], points[drawn, 0], points[drawn, 1]),
+        TraceUpdate(0, paths["so far", run], points[so_far, 0], points[so_far, 1]),
+        TraceUpdate(0, paths["marker", run], at[:1], at[1:]),
+        TraceUpdate(1, cut["marker", run], at[:1], np.array([float(well.f(at[0], 0.0))])),
+    ]
 
 
 def form_gap_note(lecture: Trajectory, pytorch: Trajectory, step: int) -> str:

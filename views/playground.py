@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+import i18n
 from i18n import N_, _
 from optimizers import Trajectory
+from optimizers.rules import hyper_controls
 from surfaces import Surface
 from surfaces.minima import locate_minima
 from ui import url
@@ -27,11 +30,15 @@ from ui.controls import (
 from ui.export import export_menu
 from ui.format import DASH, number
 from ui.layout import chart, share_box
+from ui.live import chart_selector, live_sliders
 from ui.presets import Preset, preset_links, preset_note
-from ui.specs import RunSpec, SurfaceSpec
+from ui.specs import RunSpec, SurfaceSpec, nice_values
 from viz import run_color, step_curves_figure, surface_3d_figure, trajectory_figure
 from viz.charts import loss_series
 from viz.export import GifPanel
+from viz.live import FramesUpdate, Slider, TraceUpdate, drawn_indices, pack, positive, trajectories
+from viz.theme import tick_text
+from viz.trajectory import TAIL, frame_steps
 
 MAX_RUNS = 6
 # Run i starts as DEFAULT_RUNS[i]: together they show momentum and adaptivity on first load.
@@ -40,6 +47,12 @@ DEFAULT_RUNS = (
     ("rmsprop", 0.01), ("adagrad", 0.5), ("nesterov", 0.001),
 )  # fmt: skip
 CHART = "playground_chart"
+CURVES = "playground_curves"
+LIVE = "playground_live"
+# The live sliders' values: the run card's learning-rate slider's (ui.controls.optimizer_picker)
+# and its momentum slider's (0 to 0.99 by 0.01); β₁'s are its select slider's (ui.controls).
+LIVE_RATES = tuple(nice_values(1e-5, 10.0, (1, 1.5, 2, 3, 5, 7)))
+LIVE_MOMENTA = tuple(round(0.01 * k, 2) for k in range(100))
 VIEWS = {"2d": N_("🗺️ 2-D view, animated"), "3d": N_("🏔️ 3-D surface")}
 TOLERANCES = (1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1)
 
@@ -142,12 +155,11 @@ def run_cards(count: int, steps: int) -> list[RunSpec]:
 
 @url.fragment
 def race(setup: Setup) -> None:
-    """The run cards and everything they drive: charts, table, share link.
+    """The run cards and everything they drive: charts, live sliders, table, share link.
 
     A fragment, so that moving a run's slider reruns and redraws only this part of the page,
-    not the sidebar and the navigation (in Chromium ~0.2× of the slider-to-chart time). The
-    animated view and the run cards share the first screen, so a slider and the path it moves
-    are both in sight.
+    not the sidebar and the navigation. The animated view and the run cards share the first
+    screen, so a slider and the path it moves are both in sight.
     """
     if setup.start != (st.session_state["start_x"], st.session_state["start_y"]):
         st.rerun()  # a click on the chart moved the start, whose inputs live outside the fragment
@@ -159,12 +171,13 @@ def race(setup: Setup) -> None:
     runs = [run for _name, run in labelled]
     minima = locate_minima(setup.surface)
     with view_column:
-        # A segmented control, not st.tabs: only the chosen view is built, and re-rendering
-        # tabs on every change cost the browser ~90 ms here.
+        # A segmented control, not st.tabs: only the chosen view is built (tabs would
+        # re-render every view on each change).
         view = choice(_("view"), "view", list(VIEWS), "2d", labels=lambda v: _(VIEWS[v]),
                       widget="segmented",
                       label_visibility="collapsed")  # fmt: skip
         if view == "2d":
+            live_panel(race)  # above the chart: the slider and the path it moves in one sight
             figure = animated_view(race)
             chart(figure, key=CHART, on_select=pick_start, selection_mode="points")
         else:
@@ -181,9 +194,8 @@ def race(setup: Setup) -> None:
     tolerance = stepped(_('tolerance for "reached the minimum"'), "tolerance", TOLERANCES, 1e-4)
     st.table(summary(setup.surface, minima, specs, runs, tolerance))
     share_box()
-    # Filled last, so the browser draws the main chart before the curves even arrive
-    # (in Chromium ~0.2× of the slider-to-chart time).
-    chart(step_curves(race), where=curves_slot)
+    # Filled last, so the browser draws the main chart before the curves even arrive.
+    chart(step_curves(race), where=curves_slot, key=CURVES)
 
 
 class Race(NamedTuple):
@@ -231,6 +243,136 @@ def step_curves(race: Race):
         (_("learning rate η"), [(name, run.lrs) for name, run in labelled]),
     ]
     return step_curves_figure(curves, log_y=[log_loss, True, True], height=300)
+
+
+def live_panel(race: Race) -> None:
+    """Under the animated view: which run is live, and its live sliders (η, and its momentum or
+    β₁ where it has one). Dragging redraws that run in the browser; a release sets its card."""
+    left, right = st.columns([1, 4], vertical_alignment="bottom")
+    with left:
+        picked = choice(_("live run"), "live", list(range(len(race.runs))), 0,
+                        labels=lambda i: _("run {n}").format(n=i + 1),
+                        help=_("Drag its sliders: its path and curves follow at once, the "
+                               "other runs stay. On release, its card and the link take the "
+                               "value."))  # fmt: skip
+    message, sliders, controls = live_message(race, picked, i18n.language())
+    with right:
+        live_sliders(LIVE, message, sliders, controls)
+
+
+def live_grid(spec: RunSpec, index: int) -> list[tuple[Slider, str, list[RunSpec]]]:
+    """Run ``index``'s live sliders: each with the control that owns its value and the run at
+    each of its values (the other hyperparameters as they are). A value the optimizer refuses
+    (Nesterov without momentum) is left out."""
+    hyper = dict(spec.hyper)
+    key = f"r{index}"
+    run = _("run {n}").format(n=index + 1)
+    axes = [("lr", f"{run} · {_('learning rate η')}", LIVE_RATES, spec.lr, f"{key}_lr",
+             lambda v: spec._replace(lr=v))]  # fmt: skip
+    if "momentum" in hyper:
+        axes.append(("momentum", f"{run} · {_('momentum λ')}", LIVE_MOMENTA, hyper["momentum"],
+                     f"{key}_momentum", lambda v: _with(spec, "momentum", v)))  # fmt: skip
+    elif "betas" in hyper:  # Adam's β₁ is its momentum
+        beta1, beta2 = hyper["betas"]
+        axes.append(("beta1", f"{run} · {_('momentum')} β₁", hyper_controls(spec.optimizer)["betas"].parts[0].choices, beta1,
+                     f"{key}_betas1", lambda v: _with(spec, "betas", (v, beta2))))  # fmt: skip
+    grid = []
+    for name, label, values, current, control, at in axes:
+        kept, specs = [], []
+        for value in sorted({float(v) for v in values} | {float(current)}):
+            try:
+                at(value).build()
+            except ValueError:
+                continue
+            kept.append(value)
+            specs.append(at(value))
+        texts = [tick_text(v, 4) for v in kept]
+        slider = Slider(name, label, kept, texts, kept.index(float(current)))
+        grid.append((slider, control, specs))
+    return grid
+
+
+def _with(spec: RunSpec, field: str, value) -> RunSpec:
+    return spec._replace(hyper=tuple((k, value if k == field else v) for k, v in spec.hyper))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def live_message(race: Race, index: int, language: str) -> tuple[bytes, list[Slider], dict]:
+    """Run ``index`` at every value of its live sliders, computed at once, and what the animated
+    view and the curves show at each (``viz.live``); cached per link like the race itself."""
+    with i18n.use(language):
+        surface = surface_from_spec(race.spec)
+        grid = live_grid(race.runs[index], index)
+        specs = [spec for _slider, _control, axis in grid for spec in axis]
+        paths = trajectories(surface, [spec.build() for spec in specs], race.start, race.steps,
+                             batch_size=race.batch_size, seed=race.seed)  # fmt: skip
+        runs = race.simulate()
+        minima = locate_minima(surface)
+        # The animated view's traces and frames, in trajectory_figure's documented order (reading
+        # them back from the cached figure would parse its whole JSON).
+        count = len(race.runs)
+        moving = 1 + count + (1 if len(minima) else 0)
+        roles = {("path", index): 1 + index, ("tail", index): moving + 2 * index,
+                 ("marker", index): moving + 2 * index + 1}  # fmt: skip
+        frames = frame_steps(max(len(run.points) for _name, run in runs)).tolist()
+        floor = lowest(surface, minima)
+        _title, series, log_loss = loss_series([(name, run.losses) for name, run in runs], floor)
+        # L − L* where the figure draws it (loss_series decides from every run)
+        gap = not np.array_equal(series[index][1], runs[index][1].losses, equal_nan=True)
+        scale = (floor if gap else None, log_loss)
+        updates, done = [], 0
+        for _slider, _control, axis in grid:
+            at_values = []
+            for spec, path in zip(axis, paths[done : done + len(axis)], strict=True):
+                name = f"{index + 1}: {spec.label}"
+                at_values.append(_live_updates(path, name, index, count, roles, frames, scale))
+            updates.append(at_values)
+            done += len(axis)
+        sliders = [slider for slider, _control, _axis in grid]
+        message = pack(sliders, updates, [chart_selector(CHART), chart_selector(CURVES)])
+        return message, sliders, {slider.key: control for slider, control, _axis in grid}
+
+
+@functools.lru_cache(maxsize=64)
+def _drawn(n: int, frames: tuple[int, ...]) -> np.ndarray:
+    """A run's drawn points: every frame's, and as many between (shared by runs as long)."""
+    drawn = drawn_indices(n, 2 * len(frames) - 1, required=frames)
+    drawn.flags.writeable = False
+    return drawn
+
+
+def _live_updates(path, name: str, index: int, count: int, roles: dict, frames: list[int],
+                  scale: tuple[float | None, bool]) -> list:  # fmt: skip
+    """What the animated view (chart 0) and the curves (chart 1) show of run ``index`` when it
+    is ``path``: as ``trajectory_figure`` and ``step_curves`` draw it, through its drawn points."""
+    n = len(path.points)
+    drawn = _drawn(n, tuple(frames))
+    x, y = path.points[drawn].T
+    shown = np.minimum(frames[max(0, len(frames) - 1 - TAIL) :], n - 1)  # the last frame's tail
+    tail = path.points[shown]
+    label, symbol = name, "circle"
+    if path.diverged_at is not None:
+        label = _("{run} — diverged at step {step}").format(run=name, step=path.diverged_at)
+        symbol = "x"
+    elif path.undefined_at is not None:
+        label = _("{run} — no gradient at step {step}").format(run=name, step=path.undefined_at)
+        symbol = "x"
+    floor, log_loss = scale
+    losses = path.losses[drawn] - floor if floor is not None else path.losses[drawn]
+    losses = positive(losses) if log_loss else losses
+    rates = drawn[drawn < n - 1]
+    named = {"name": name}
+    return [
+        TraceUpdate(0, roles["path", index], x, y, named),
+        TraceUpdate(0, roles["tail", index], tail[:, 0], tail[:, 1]),
+        TraceUpdate(0, roles["marker", index], tail[-1:, 0], tail[-1:, 1], {
+            "name": label, "marker.symbol": symbol,
+            "hovertemplate": f"{name}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>"}),
+        FramesUpdate(0, roles["tail", index], roles["marker", index], drawn, x, y, TAIL),
+        TraceUpdate(1, index, drawn, losses, named),
+        TraceUpdate(1, count + index, drawn, positive(np.hypot(*path.grads[drawn].T)), named),
+        TraceUpdate(1, 2 * count + index, rates, positive(path.lrs[rates]), named),
+    ]  # fmt: skip
 
 
 def lowest(surface: Surface, minima) -> float | None:
