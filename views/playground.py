@@ -11,8 +11,7 @@ import streamlit as st
 
 import i18n
 from i18n import N_, _
-from optimizers import Trajectory
-from optimizers.rules import hyper_controls
+from optimizers import Trajectory, hyper_controls
 from surfaces import Surface
 from surfaces.minima import locate_minima
 from ui import url
@@ -274,7 +273,8 @@ def live_grid(spec: RunSpec, index: int) -> list[tuple[Slider, str, list[RunSpec
                      f"{key}_momentum", lambda v: _with(spec, "momentum", v)))  # fmt: skip
     elif "betas" in hyper:  # Adam's β₁ is its momentum
         beta1, beta2 = hyper["betas"]
-        axes.append(("beta1", f"{run} · {_('momentum')} β₁", hyper_controls(spec.optimizer)["betas"].parts[0].choices, beta1,
+        betas1 = hyper_controls(spec.optimizer)["betas"].parts[0].choices
+        axes.append(("beta1", f"{run} · {_('momentum')} β₁", betas1, beta1,
                      f"{key}_betas1", lambda v: _with(spec, "betas", (v, beta2))))  # fmt: skip
     grid = []
     for name, label, values, current, control, at in axes:
