@@ -82,7 +82,7 @@ def test_rates_are_the_bounds_of_this_kappa_and_gradient_descent_meets_its_own(d
         assert table.loc["(√κ−1)/(√κ+1)", side] == number((root - 1) / (root + 1), 6)
         gd = np.max(np.abs(1 - 3e-5 * np.linalg.eigvalsh(h)))  # the default: SGD at η = 3×10⁻⁵
         assert table.loc["GD at this η: max|1−ηλ|", side] == number(gd, 6)
-        assert table.loc["status", side] == "stable"
+        assert table.loc["status", side] == "stable, converging"
     assert table.loc["measured rate", RAW] == table.loc["GD at this η: max|1−ηλ|", RAW]
     steps = caption(default, "**2/λmax**")
     for h in curvatures():
@@ -233,7 +233,7 @@ def test_preset_largest_stable_step_on_raw_data():
     high = np.linalg.eigvalsh(curvatures()[0])[-1]
     assert 3e-5 < 2 / high < 5e-5 and number(2 / high, 2) == "4.4×10⁻⁵"  # the next value is 5e-5
     table = rates(at)
-    assert table.loc["status", RAW] == "stable" and table.loc["measured rate", RAW] == "0.99999"
+    assert table.loc["status", RAW] == "stable, converging" and table.loc["measured rate", RAW] == "0.99999"
     raw_distance, std_distance = distances(at)
     assert raw_distance[5] < 0.9 * raw_distance[0]  # drops into the valley at once ...
     assert raw_distance[-1] > 0.95 * raw_distance[5]  # ... then crawls
@@ -250,7 +250,7 @@ def test_preset_a_good_step_after_standardizing():
     at = open_preset(PAGE, PRESETS, "A good step after standardizing")
     table = rates(at)
     assert table.loc["status", RAW] == "diverged at step 2"  # "diverges there at once"
-    assert table.loc["status", STD] == "stable"
+    assert table.loc["status", STD] == "stable, converging"
     _raw, std_distance = distances(at)
     assert std_distance[5] < 1e-6 * std_distance[0]  # "converges in a few steps"
     raw, std = (np.linalg.eigvalsh(h)[-1] for h in curvatures())
@@ -272,7 +272,7 @@ def test_preset_heavy_ball_momentum():
     assert number((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1), 3) == "0.995"
     assert number((kappa - 1) / (kappa + 1), 5) == "0.99999"
     measured = float(table.loc["measured rate", RAW])
-    assert number(measured, 3) == "0.997" and table.loc["status", RAW] == "stable"
+    assert number(measured, 3) == "0.997" and table.loc["status", RAW] == "stable, converging"
     assert "not plain gradient descent" in caption(at, "**2/λmax**")  # η is above 2/λmax
     # Polyak's tuning for this κ: η = 4/(√λmin + √λmax)², momentum ((√κ − 1)/(√κ + 1))².
     low, high = np.sqrt(np.linalg.eigvalsh(curvatures()[0]))

@@ -14,6 +14,8 @@ import streamlit as st
 
 from i18n import N_, _
 from optimizers import Trajectory
+from optimizers.verdict import DIVERGED, UNDEFINED
+from optimizers.verdict import verdict as run_verdict
 from surfaces import CriticalPoint, Surface
 from surfaces.base import Point
 from surfaces.hessian import (
@@ -49,6 +51,7 @@ from ui.format import latex_matrix, latex_number, number
 from ui.layout import chart, share_box
 from ui.presets import Preset, preset_links, preset_note
 from ui.specs import RunSpec, SurfaceSpec
+from ui.verdicts import words
 from viz import step_curves_figure, trajectory_figure
 from viz.export import GifPanel
 from viz.hessian import critical_map_figure, kind_name, profile_figure, taylor_figure
@@ -573,14 +576,11 @@ def way_out(here: Here) -> None:
 
 
 def status(run: Trajectory, left: int | None, radius: float, steps: int) -> str:
-    """How a run went, in words: a kink, a divergence, or when it left the neighbourhood."""
-    if run.undefined_at == 0:
-        return _("no gradient at the start: a kink, so not a single step")
-    if run.undefined_at is not None:
-        return _("reached a kink at step {step}, where there is no gradient").format(
-            step=run.undefined_at)  # fmt: skip
-    if run.diverged_at is not None:
-        return _("diverged at step {step}").format(step=run.diverged_at)
+    """How a run went, in words: a kink, a divergence (ui.verdicts), or when it left the
+    neighbourhood."""
+    found = run_verdict(run)
+    if found.code in (UNDEFINED, DIVERGED):
+        return words(found)
     if left is not None:
         return _("left the neighbourhood (distance > {radius}) at step **{step}**").format(
             radius=number(radius), step=left)  # fmt: skip

@@ -28,6 +28,7 @@ from ui.format import DASH, number
 from ui.layout import chart, share_box
 from ui.presets import Preset, preset_links, preset_note
 from ui.specs import RunSpec, SurfaceSpec
+from ui.verdicts import status
 from viz import run_color, step_curves_figure, surface_3d_figure, trajectory_figure
 from viz.charts import loss_series
 from viz.export import GifPanel
@@ -261,14 +262,6 @@ def summary(surface: Surface, minima, specs: list[RunSpec], runs: list[Trajector
             _("status"): status(run),
         }
     return pd.DataFrame(columns)
-
-
-def status(run: Trajectory) -> str:
-    if run.diverged_at is not None:
-        return _("diverged at step {step}").format(step=run.diverged_at)
-    if run.undefined_at is not None:  # a kink, such as Ackley's minimum: no way to go on
-        return _("no gradient at step {step}").format(step=run.undefined_at)
-    return _("stable")
 
 
 if __name__ == "__main__":
