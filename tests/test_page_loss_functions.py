@@ -86,6 +86,8 @@ def test_gradient_descent_stays_on_the_mse_plateau_and_descends_cross_entropy(de
     assert shown["MSE after 200 steps"] == "2"
     assert value(shown["cross-entropy after 200 steps"]) < 0.01
     mse_end, ce_end = markers(default)
+    # the start (−10, 10) is the domain's corner: the marker is drawn whole, not clipped
+    assert all(t["cliponaxis"] is False for t in traces(animated(default), "marker"))
     np.testing.assert_allclose(mse_end, [-10.0, 10.0], atol=1e-6)  # did not move
     assert ce_end[0] > 0 > ce_end[1]
     for fig_panel in animated(default)["layout"]["images"]:

@@ -604,7 +604,7 @@ def descent(here: Here) -> None:
     # Off along both eigenvectors at once: a generic nudge, not one aimed at the way out.
     nudge = offset * (model.eigenvectors if model.smooth else np.eye(2)).sum(axis=1) / math.sqrt(2)
     starts = (point, (point[0] + float(nudge[0]), point[1] + float(nudge[1])))
-    names = (_("exactly on the point"), _("ε = {offset} off").format(offset=f"{offset:g}"))
+    names = (_("exactly on the point"), _("ε = {offset} off").format(offset=number(offset, 6)))
     runs = Descent(here.spec, point, starts, lr, steps, names)
     path_column, curves_column = st.columns([3, 2])
     figure = descent_paths(runs)

@@ -392,7 +392,7 @@ def sweep_caption(setup: Setup, job: RateSweep, measure: str, tolerance: float) 
              ).format(runs=len(job.optimizers) * len(job.rates), steps=setup.steps,
                       x=number(setup.start[0]), y=number(setup.start[1]))  # fmt: skip
     if measure == "steps":
-        text += " " + _("Target: L* + {tol}.").format(tol=f"{tolerance:g}")
+        text += " " + _("Target: L* + {tol}.").format(tol=number(tolerance, 6))
     hessian = constant_hessian(setup.surface)
     limit = stability_limit(setup.surface)
     if hessian is not None and limit is not None:
@@ -440,7 +440,7 @@ def best_table(job: RateSweep, measure: str, tolerance: float) -> pd.DataFrame:
     """Each optimizer at its own best η: the fair comparison."""
     floor = landmarks(job.spec).floor
     noise = floors(surface_from_spec(job.spec)).loss
-    reached_label = _("steps to L* + {tol}").format(tol=f"{tolerance:g}")
+    reached_label = _("steps to L* + {tol}").format(tol=number(tolerance, 6))
     final_label = _("final loss") if floor is None else _("final L − L*")
     rows = {}
     for name, result in zip(job.optimizers, job.result(), strict=True):
