@@ -46,6 +46,7 @@ from ui.cache import (
     surface_from_spec,
 )
 from ui.controls import choice, log_slider, number_input, slider, surface_picker
+from ui.critical_notes import search_note
 from ui.export import export_menu
 from ui.format import latex_matrix, latex_number, number
 from ui.layout import chart, share_box
@@ -262,7 +263,7 @@ def page() -> None:
     )  # fmt: skip
     points = cached_critical_points(spec)
     if not points.complete:
-        st.warning(points.describe(_), icon="⏱️")
+        st.warning(search_note(points, _), icon="⏱️")
     here = chooser(surface, spec, points)
     overview(here)
     every_point(here)
