@@ -171,7 +171,7 @@ def race(setup: Setup) -> None:
         else:
             figure = solid_view(race)
             chart(figure)
-        caption, export = st.columns([4, 1])
+        caption, export = st.columns([2, 1])  # room for the Export button on a projector
         caption.caption(_("▶ Play animates every run; drag the scrubber to any step. "
                           "Click anywhere on the surface to start there."))  # fmt: skip
         with export:

@@ -297,7 +297,8 @@ def sidebar() -> Setup:
 def rate_section(setup: Setup) -> None:
     """Every chosen optimizer over a range of η, the run clicked on, and each one at its best."""
     st.header(_("Learning-rate sweep: every η at once"))
-    chosen_column, range_column = st.columns([5, 1])  # room for every optimizer's chip
+    # Room for every optimizer's chip, and for the η-range button's label on a projector.
+    chosen_column, range_column = st.columns([3, 1])
     with chosen_column:
         names = multichoice(_("optimizers"), "sw_opts", OPTIMIZERS, DEFAULT_OPTIMIZERS)
     with range_column, st.popover(_("η range"), width="stretch"):
