@@ -296,7 +296,8 @@ def adaptive_charts(specs: tuple[RunSpec, ...], start: tuple[float, float], step
     burst_report(shown["table"], shown["stories"])
     st.markdown(
         _(r"**Why Adagrad bursts.** With the lecture's σ (a mean of past g²), a long stretch of "
-          r"tiny gradients near the optimum makes $\sigma_w$ shrink, so $\eta^t/\sigma_w$ grows "
+          r"tiny gradients in w (on the valley floor, near the optimum or not) makes $\sigma_w$ "
+          r"shrink, so $\eta^t/\sigma_w$ grows "
           r"until it crosses $2/H_{{ww}}$ = {limit}, the dashed line: from there each step in w "
           "overshoots by more than it corrects, the gradient grows, σ grows again and the run "
           r"falls back. PyTorch's σ, the root of the **sum**, is $\sqrt{{t+1}}$ times the "
