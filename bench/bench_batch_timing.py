@@ -2,7 +2,7 @@
 point (a batch's samples are computed together) measured outside the page, which states it
 without a live timing so that a link reads the same on every load.
 
-Run: python bench/bench_batch_timing.py   (prints µs per update and the ratio to B = 1; the
+Run: python -m bench.bench_batch_timing   (prints µs per update and the ratio to B = 1; the
 median of 7 rounds, each the best of 200 calls)
 """
 
