@@ -9,7 +9,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import streamlit as st
 
 from i18n import _
-from ui import language, memory, url
+from ui import language, layout, memory, url
 from ui.cache import warm_sandbox
 from ui.catalogue import PAGES
 
@@ -22,8 +22,7 @@ home = st.Page("views/home.py", title=_("Home"), icon="🏠", default=True)
 lab = [st.Page(entry.path, title=_(entry.title), icon=entry.icon) for entry in PAGES]
 page = st.navigation({"": [home], _("Lecture, part by part"): lab})
 
-# Less empty space above each page's title, so its first chart fits the first screen.
-st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>")
+layout.global_style()
 with st.sidebar:
     language.switch()
     st.caption(

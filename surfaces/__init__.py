@@ -6,8 +6,11 @@
 array([0., 0.])
 """
 
-import surfaces.networks  # noqa: F401  (part 2: batch size and momentum)
-from surfaces import analytic, classification, data  # noqa: F401  (registration order: analytic first)
+# Importing a module registers its surfaces, and the pickers list them in registration order:
+# surfaces.networks imports analytic and data (registering theirs) before its own; classification
+# comes last.
+import surfaces.networks  # noqa: F401
+from surfaces import analytic, classification, data  # noqa: F401
 from surfaces.base import CriticalPoint, Param, Surface
 from surfaces.critical import CriticalPoints, critical_points
 from surfaces.expression import ExpressionError, parse_expression

@@ -25,10 +25,10 @@ the same on every surface):
 Time: a user's formula (``FormulaSurface``) is searched in a worker process that is killed after
 ``time_budget`` seconds (``CRITICAL_BUDGET`` by default; see ``surfaces.sandbox``). The search
 reports what it has after each grid's isolated points and after each valley it traces, so at the
-deadline those points come back, with ``complete=False`` and a ``note`` to show. One evaluation
-of such a surface is bounded by the size checks of ``parse_expression``. Built-in surfaces are
-searched in this process, to the end unless a ``time_budget`` is given (checked at the same
-moments).
+deadline those points come back, with ``complete=False`` and the reason (``stopped``). One
+evaluation of such a surface is bounded by the size checks of ``parse_expression``. Built-in
+surfaces are searched in this process, to the end unless a ``time_budget`` is given (checked at
+the same moments).
 
 Kinks: a surface's declared non-differentiable minima (``surface.kinks``, Ackley's origin) have no
 gradient, so Newton never lands there; they are appended as minima with ``smooth=False`` and NaN
@@ -47,7 +47,6 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from i18n import N_
 from surfaces import sandbox
 from surfaces.base import KINDS, CriticalPoint, Surface
 from surfaces.expression import FormulaSurface
@@ -179,31 +178,15 @@ def _merge(points: np.ndarray) -> np.ndarray:
     return points[np.sort(first)]
 
 
-# Why a search stopped early, as whole sentences a page translates when it shows them
-# (``CriticalPoints.describe(_)``): what was found so far, or nothing.
-STOPPED = {
-    "busy": (N_("The search for critical points could not start: the server is busy; try "
-                "again."),) * 2,
-    "time": (N_("The search for critical points reached its time limit of {budget} s before it "
-                "found any."),
-             N_("The search for critical points reached its time limit of {budget} s at a "
-                "{n}×{n} grid of starts: these are the points found so far, and there may be "
-                "more.")),
-    "crashed": (N_("The search for critical points ran out of memory or time before it found "
-                   "any."),
-                N_("The search for critical points ran out of memory or time at a {n}×{n} grid "
-                   "of starts: these are the points found so far, and there may be more.")),
-    "failed": (N_("The search for critical points failed ({error}) before it found any."),
-               N_("The search for critical points failed ({error}) at a {n}×{n} grid of starts: "
-                  "these are the points found so far, and there may be more.")),
-}  # fmt: skip
+# Why a search can stop early: the codes of ``CriticalPoints.stopped`` (a page words them).
+STOPPED = ("busy", "time", "crashed", "failed")
 
 
 class CriticalPoints(list):
     """What ``critical_points`` found: a list of CriticalPoint, with ``complete`` (the search ran
-    to its end) and, when it did not, why (``stopped``, a key of ``STOPPED``) and at which grid
-    of starts (``grid``, 0 before the first); ``note`` says it in English, ``describe(_)`` in the
-    page's language."""
+    to its end) and, when it did not, why (``stopped``, one of ``STOPPED``), at which grid of
+    starts (``grid``, 0 before the first), the time limit (``budget``, s) and the error's name
+    (``error``): the page says it in words (ui/critical_notes.py)."""
 
     def __init__(
         self,
@@ -215,19 +198,10 @@ class CriticalPoints(list):
         error: str = "",
     ) -> None:
         super().__init__(points)
+        if stopped and stopped not in STOPPED:
+            raise ValueError(f"unknown reason {stopped!r}; one of {STOPPED}")
         self.complete = not stopped
         self.stopped, self.grid, self.budget, self.error = stopped, grid, budget, error
-
-    def describe(self, translate: Callable[[str], str] = str) -> str:
-        """Why the search stopped early ("" when it did not), through ``translate``."""
-        if self.complete:
-            return ""
-        template = STOPPED[self.stopped][bool(self)]
-        return translate(template).format(n=self.grid, budget=f"{self.budget:g}", error=self.error)
-
-    @property
-    def note(self) -> str:
-        return self.describe()
 
 
 class _Finder:

@@ -211,3 +211,11 @@ def test_figures_draw_the_runs():
     np.testing.assert_allclose(
         first.data[0].y, np.abs(trajectory.points[1:6, 0] - trajectory.points[:5, 0])
     )
+
+
+def test_first_jump_is_where_the_loss_first_exceeds_twice_its_lowest_so_far():
+    from viz.adaptive import first_jump
+
+    assert first_jump(np.array([8.0, 4.0, 2.0, 3.9, 4.1, 100.0])) == 4  # 4.1 > 2·2, 3.9 is not
+    assert first_jump(np.array([5.0, 4.0, 3.0, 3.0])) is None  # only falls, or holds
+    assert first_jump(np.array([1.0, 2.0, 2.5]), factor=2.0) == 2  # 2 is not more than 2·1

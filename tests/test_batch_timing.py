@@ -1,6 +1,7 @@
 """The batch-size timing of part 2 (surfaces.data.time_batch_gradients): what it times, how it
 turns one update into an epoch, and what it refuses. No wall-clock assertions: a fake clock
-makes the arithmetic exact, and real timings are only checked for being measurements."""
+makes the arithmetic exact, and real timings are only checked for being measurements. The page
+itself shows no live timing: a link reads the same on every load."""
 
 from functools import partial
 
@@ -79,3 +80,23 @@ def test_a_real_surface_is_timed_with_its_own_batch_gradient():
 def test_sizes_and_repeats_a_link_could_ask_for_are_refused(sizes, repeats):
     with pytest.raises(ValueError):
         time_batch_gradients(RBF, sizes, repeats=repeats)
+
+
+def _texts(at) -> list[str]:
+    """Everything the page says in words and tables, in page order."""
+    parts = [e.value for kind in ("markdown", "caption", "info", "subheader", "header")
+             for e in at.get(kind)]  # fmt: skip
+    parts += [t.value.to_csv() for t in at.table]
+    parts += [f"{m.label}: {m.value}" for m in at.metric]
+    return parts
+
+
+@pytest.mark.parametrize("query", [{}, {"bm_sizes_rbf_neuron": ["1", "4", "40"]}])
+def test_a_link_reads_the_same_on_every_load(query):
+    """The batch page says what a batch size costs from update counts, not from a live timing
+    (which read 0.69×, 0.77× and 1.1× on three loads of one link): three loads, one text."""
+    from helpers import run_page
+
+    loads = [_texts(run_page("views/batch_momentum.py", query)) for _load in range(3)]
+    assert loads[0] and loads[0] == loads[1] == loads[2]
+    assert any(text.startswith("An epoch is") for text in loads[0])

@@ -28,3 +28,13 @@ def test_core_module_does_not_import_streamlit(path):
 
 def test_the_check_sees_an_import():
     assert "streamlit" in _imported(ast.parse("from streamlit.runtime import x\nimport os"))
+
+
+WORDLESS = [p for p in FILES if p.relative_to(ROOT).parts[0] in ("surfaces", "optimizers", "nets")]
+
+
+@pytest.mark.parametrize("path", WORDLESS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_models_leave_wording_to_the_pages(path):
+    """surfaces/, optimizers/ and nets/ return codes (why a search stopped, how a run went); the
+    pages word them, so these never import the UI's i18n."""
+    assert "i18n" not in _imported(ast.parse(path.read_text(encoding="utf-8")))

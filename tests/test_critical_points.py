@@ -165,3 +165,75 @@ def test_a_numerically_flat_region_is_reported_once():
     assert len(flat.curve) > 10
     g = get_surface("softmax_mse").grad(flat.curve[:, 0], flat.curve[:, 1])
     assert np.abs(g).max() < 1e-12
+
+
+def _taylor_window(key: str, point: tuple[float, float], share: float = 0.25):
+    from surfaces.points import spans
+    from surfaces.taylor import taylor_model
+    from viz.hessian import taylor_figure
+
+    surface = get_surface(key)
+    width, height = spans(surface)
+    return surface, taylor_figure(surface, taylor_model(surface, point),
+                                  (share * width, share * height))  # fmt: skip
+
+
+def _bands(contour) -> np.ndarray:
+    """The share of the window's cells in each colour band of a contour trace."""
+    z = np.asarray(contour.z, dtype=float)
+    levels = contour.contours
+    band = np.clip(np.floor((z - levels.start) / levels.size), -1, 16)
+    return np.unique(band, return_counts=True)[1] / z.size
+
+
+def test_beales_taylor_window_is_not_one_colour():
+    """Beale's loss runs from 0 to ~4×10⁴ over the window, most of it near 0: on evenly spaced
+    levels 90 % of the window was one band. The levels go logarithmic, the colour bar keeps
+    the loss's own values, and the hover reads the loss itself."""
+    surface, figure = _taylor_window("beale", (3.0, 0.5))
+    true = figure.data[0]
+    assert _bands(true).max() < 0.4
+    bar = true.colorbar
+    assert len(bar.tickvals) >= 4 and np.all(np.diff(bar.tickvals) > 0)
+    xs, ys = np.meshgrid(true.x, true.y)
+    np.testing.assert_allclose(np.asarray(true.customdata, float), surface.f(xs, ys), rtol=1e-9)
+
+
+def test_a_quadratic_taylor_window_keeps_even_levels():
+    _surface, figure = _taylor_window("quadratic", (0.0, 0.0))
+    assert figure.data[0].colorbar.tickvals is None
+
+
+@pytest.mark.parametrize("key", ["monkey_saddle", "rosenbrock", "six_hump_camel"])
+def test_colour_bar_ticks_are_round_and_spread(key):
+    """After the lowest loss, every tick is 0 or 1, 2 or 5 times a power of ten (the monkey
+    saddle's read −6, −5, −3, −0.9), each well above the last on the bar."""
+    from viz.trajectory import background_image, trajectory_figure
+
+    surface = get_surface(key)
+    image, scale = background_image(surface)
+    bar = trajectory_figure(surface, [], background=(image, scale)).data[0].marker.colorbar
+    values = [float(t.replace("−", "-").replace("×10", "e").translate(
+        str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789"))) for t in bar.ticktext]  # fmt: skip
+    for value in values[1:]:
+        mantissa = abs(value) / 10 ** np.floor(np.log10(abs(value))) if value else 1.0
+        assert round(mantissa, 6) in (1.0, 2.0, 5.0), bar.ticktext
+    assert len(values) >= 4 and np.all(np.diff(bar.tickvals) >= 0.14 - 1e-9)
+
+
+def test_play_and_the_scrubber_only_where_there_is_something_to_play():
+    """A figure of one frame (no runs) has no Play, Pause or scrubber, which would do nothing;
+    with a run, the scrubber sits under the buttons, clear of them, across the full width."""
+    from optimizers import make_optimizer, simulate
+    from viz.trajectory import trajectory_figure
+
+    surface = get_surface("himmelblau")
+    still = trajectory_figure(surface, []).to_dict()
+    assert not still["layout"].get("updatemenus") and not still["layout"].get("sliders")
+    assert not still["frames"]
+    run = simulate(surface, make_optimizer("sgd", lr=0.01), (0.0, 0.0), 20)
+    moving = trajectory_figure(surface, [("sgd", run)]).to_dict()
+    (buttons,), (scrubber,) = moving["layout"]["updatemenus"], moving["layout"]["sliders"]
+    assert len(moving["frames"]) == 21
+    assert scrubber["x"] == 0 and scrubber["len"] == 1
+    assert scrubber["pad"]["t"] >= buttons["pad"]["t"] + 40  # a row of its own under them

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from surfaces import ExpressionError, critical_points, get_surface, parse_expression, sandbox
 from surfaces.critical import CRITICAL_BUDGET, CriticalPoints
 from surfaces.expression import FUNCTIONS, PARSE_BUDGET
+from ui.critical_notes import search_note
 
 TOO_LONG = 3 * PARSE_BUDGET
 
@@ -249,13 +250,21 @@ def test_other_users_are_served_while_a_hostile_formula_runs():
     errors = []
     worker = threading.Thread(target=lambda: errors.append(_refusal(hostile)))
     worker.start()
-    time.sleep(0.2)
+    _wait_until(lambda: _workers() != [])  # the hostile formula's worker is running
     surface = parse_expression("x^2 - y^2")
     assert worker.is_alive()  # served while the hostile formula still runs
     assert float(surface.f(1.0, 2.0)) == -3.0
     worker.join()
     assert "too long to derive" in errors[0] or "terms" in errors[0]
     _no_workers_left()
+
+
+def _wait_until(condition, timeout: float = 30.0) -> None:
+    """Poll ``condition`` until it holds; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition did not come true in time"
+        time.sleep(0.01)
 
 
 def _refusal(text: str) -> str:
@@ -370,7 +379,7 @@ def test_a_formulas_search_returns_what_it_found_by_its_deadline():
     start = time.perf_counter()
     found = critical_points(surface, time_budget=0.3)
     assert time.perf_counter() - start < 3 * 0.3 + 1.0
-    assert not found.complete and "time limit of 0.3 s" in found.note
+    assert not found.complete and "time limit of 0.3 s" in search_note(found)
     for cp in found:  # what was found is right
         assert np.linalg.norm(surface.grad(cp.x, cp.y)) < 1e-6
     _no_workers_left()
@@ -379,7 +388,7 @@ def test_a_formulas_search_returns_what_it_found_by_its_deadline():
 def test_a_search_without_time_for_one_grid_says_so():
     found = critical_points(parse_expression("sin(7*x)*sin(7*y)"), time_budget=0.001)
     assert found == [] and not found.complete
-    assert "time limit of 0.001 s before it found any" in found.note
+    assert "time limit of 0.001 s before it found any" in search_note(found)
     _no_workers_left()
 
 
@@ -388,7 +397,7 @@ def test_a_formulas_search_by_default_finishes_within_its_budget():
     start = time.perf_counter()
     found = critical_points(surface)
     assert time.perf_counter() - start < 3 * CRITICAL_BUDGET
-    assert found.complete and found.note == ""
+    assert found.complete and search_note(found) == ""
     assert sorted(cp.kind for cp in found) == ["maximum", "minimum"]
 
 
@@ -398,14 +407,14 @@ def test_a_heavy_formulas_search_is_bounded():
     start = time.perf_counter()
     found = critical_points(surface)
     assert time.perf_counter() - start < 3 * CRITICAL_BUDGET
-    assert found.complete or "time limit" in found.note
+    assert found.complete or "time limit" in search_note(found)
     _no_workers_left()
 
 
 def test_a_built_in_surface_stops_between_grids_only_when_asked():
     rastrigin = get_surface("rastrigin")
     found = critical_points(rastrigin, time_budget=0.0)
-    assert not found.complete and "at a 24×24 grid" in found.note
+    assert not found.complete and "at a 24×24 grid" in search_note(found)
     assert 0 < len(found) < 441  # the coarsest grid alone misses some of its 21 × 21 points
     assert critical_points(rastrigin).complete
 
@@ -415,7 +424,15 @@ def test_the_result_keeps_its_note_through_pickling():
     found = CriticalPoints([], stopped="failed", error="ValueError")
     copy = pickle.loads(pickle.dumps(found))
     assert isinstance(copy, CriticalPoints) and not copy.complete
-    assert copy.note == "The search for critical points failed (ValueError) before it found any."
+    assert search_note(copy) == (
+        "The search for critical points failed (ValueError) before it found any."
+    )
+
+
+def test_the_core_gives_a_reason_code_and_refuses_an_unknown_one():
+    assert CriticalPoints([], stopped="time", budget=0.5).stopped == "time"
+    with pytest.raises(ValueError):
+        CriticalPoints([], stopped="bored")
 
 
 def test_the_note_is_translated_where_it_is_shown_with_its_numbers():
@@ -423,5 +440,5 @@ def test_the_note_is_translated_where_it_is_shown_with_its_numbers():
 
     found = CriticalPoints([object()], stopped="time", grid=24, budget=0.5)
     with use("zh"):
-        shown = found.describe(_)
-    assert shown != found.note and "0.5" in shown and "24×24" in shown
+        shown = search_note(found, _)
+    assert shown != search_note(found) and "0.5" in shown and "24×24" in shown

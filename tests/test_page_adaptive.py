@@ -173,53 +173,10 @@ def test_changes_in_a_row_all_reach_the_link():
     assert "ad_alpha" not in at.query_params
 
 
-def test_url_restores_the_view_exactly():
-    query = {
-        "ad_steps": "800", "ad_adagrad_conv": "lecture", "ad_adagrad_lr": "3",
-        "ad_adam_on": "false", "ad_sched": "step_decay", "ad_sched_step_size": "200",
-        "ad_compare": "true", "ad_alpha": "0.9", "ad_start_x": "-150",
-    }  # fmt: skip
-    shared = run_page(PAGE, query)
-    assert not shared.exception and not shared.warning
-
-    by_hand = run_page(PAGE)
-    by_hand.number_input(key="ad_start_x").set_value(-150.0)
-    by_hand.slider(key="ad_steps").set_value(800).run()
-    by_hand.radio(key="ad_adagrad_conv").set_value("lecture")
-    by_hand.select_slider(key="ad_adagrad_lr").set_value(3.0)
-    by_hand.checkbox(key="ad_adam_on").uncheck()
-    by_hand.selectbox(key="ad_sched").set_value("step_decay").run()
-    by_hand.number_input(key="ad_sched_step_size").set_value(200)
-    by_hand.checkbox(key="ad_compare").check()
-    by_hand.select_slider(key="ad_alpha").set_value(0.9).run()
-    assert figures(shared) == figures(by_hand)
-    assert dict(by_hand.query_params) == dict(shared.query_params) == query
-
-
 def test_links_made_with_labels_still_open():
     at = run_page(PAGE, {"ad_sched": "cosine annealing"})
     assert not at.warning and at.session_state["ad_sched"] == "cosine_annealing"
     assert at.query_params["ad_sched"] == "cosine_annealing"
-
-
-@pytest.mark.parametrize(
-    "query, ignored",
-    [
-        ({"ad_adagrad_lr": "banana"}, "ad_adagrad_lr=banana"),
-        ({"ad_steps": str(10**9)}, "ad_steps="),
-        ({"ad_sched": "bogus"}, "ad_sched=bogus"),
-        ({"ad_rmsprop_conv": "sum"}, "ad_rmsprop_conv=sum"),
-        ({"ad_start_x": "nan"}, "ad_start_x=nan"),
-        ({"ad_alpha": "0.42"}, "ad_alpha=0.42"),
-        ({"hack": "<script>"}, "hack=<script>"),
-    ],
-)
-def test_bad_link_loads_defaults_with_one_note_and_leaves_the_link(query, ignored):
-    at = run_page(PAGE, query)
-    assert not at.exception
-    assert len(at.warning) == 1 and ignored in at.warning[0].value
-    assert len(animated(at)) == 3 and len(paths(animated(at)[1])) == 3
-    assert dict(at.query_params) == {}
 
 
 def test_contradictory_schedule_falls_back_to_constant():
@@ -294,8 +251,7 @@ def open_(name: str):
     return at
 
 
-def test_adagrad_bursts_with_the_lectures_sigma():
-    at = open_("Adagrad bursts (lecture σ)")
+def _adagrad_bursts_with_the_lectures_sigma(at):
     run = at.table[0].value.iloc[0]
     assert run.name == "1: adagrad (lr 1, lecture)" and run["verdict"] == "💥 burst"
     near = int(run["near at step"])  # it came within 1 % ...
@@ -311,10 +267,22 @@ def test_adagrad_bursts_with_the_lectures_sigma():
     assert np.count_nonzero(above[1:] & ~above[:-1]) >= 2  # above the line, below, above again
     pytorch = at.table[1].value.loc["1: adagrad (lr 1)"]  # section 3, the same η
     assert pytorch["verdict"] == "never got near" and pytorch["bursts"] == "—"
+    # "the loss jumps, long before the run gets near the optimum", by hand from the core's run
+    points, losses = lecture_adagrad(1.0, 5000)
+    jump = int(np.flatnonzero(losses > 2 * np.minimum.accumulate(losses))[0])
+    first_near = int(np.flatnonzero(np.max(np.abs(points - SURFACE.minima[0]) / SIDES, axis=1)
+                                    < 0.01)[0])  # fmt: skip
+    assert near == first_near and int(run["loss first jumped at step"]) == jump
+    assert jump < near / 2  # long before
+    assert stories(at)[0] == (
+        f"**1: adagrad (lr 1, lecture)**: its loss first jumped at step {jump}, {near - jump} "
+        f"steps before the run first came near the optimum (step {near}), while it was "
+        f"{round(100 * np.max(np.abs(points[jump] - SURFACE.minima[0]) / SIDES))} % of the "
+        "domain's side away from it."
+    )
 
 
-def test_learning_rate_decay_fixes_the_burst():
-    at = open_("… fixed by learning-rate decay")
+def _learning_rate_decay_fixes_the_burst(at):
     decayed, constant = (at.table[0].value.iloc[i] for i in (0, 1))
     assert "exponential decay" in decayed.name and "decay" not in constant.name
     assert decayed["verdict"] == "settled" and decayed["steps where the loss rose"] == "0"
@@ -328,8 +296,7 @@ def test_learning_rate_decay_fixes_the_burst():
     assert curve(sigma, "effective step η/σ<sub>w</sub>", 1)[1].max() > limit(sigma)
 
 
-def test_pytorch_adagrad_never_bursts():
-    at = open_("PyTorch Adagrad never bursts")
+def _pytorch_adagrad_never_bursts(at):
     run = at.table[0].value.iloc[0]
     assert run.name == "1: adagrad (lr 10)" and run["verdict"] == "settled"
     assert 2500 <= int(run["near at step"]) <= 3500  # about 3000 steps
@@ -339,8 +306,7 @@ def test_pytorch_adagrad_never_bursts():
         assert (np.diff(curve(sigma, title, 0)[1]) <= 0).all()  # only ever shrinks
 
 
-def test_adam_needs_warm_up():
-    at = open_("Adam needs warm-up")
+def _adam_needs_warm_up(at):
     warm, wild = (at.table[0].value.iloc[i] for i in (0, 1))
     assert "noam" in warm.name and "noam" not in wild.name
     first = paths(animated(at)[1])[1][:2]  # the constant-η run's first step: ±η per coordinate
@@ -353,3 +319,54 @@ def test_adam_needs_warm_up():
     assert steps[np.argmax(rate)] == 59  # grown to η over the first 60 steps
     assert float(warm["highest loss ÷ start"]) < 1.25
     assert 3.5 <= int(wild["near at step"]) / int(warm["near at step"]) <= 5  # ~4× sooner
+
+
+def lecture_adagrad(lr: float, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    run = simulate(SURFACE, make_optimizer("adagrad", lr=lr, convention="lecture"),
+                   SURFACE.default_start, steps)  # fmt: skip
+    return run.points, run.losses
+
+
+STORIES = {
+    "Adagrad bursts (lecture σ)": _adagrad_bursts_with_the_lectures_sigma,
+    "… fixed by learning-rate decay": _learning_rate_decay_fixes_the_burst,
+    "PyTorch Adagrad never bursts": _pytorch_adagrad_never_bursts,
+    "Adam needs warm-up": _adam_needs_warm_up,
+}
+
+
+def test_every_preset_has_a_story():
+    assert set(STORIES) == set(PRESETS)
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_presets_tell_their_story(name):
+    STORIES[name](open_(name))
+
+
+def stories(at, section: int = 0) -> list[str]:
+    """The sentences under a section's burst table, one per run, markdown bullets removed."""
+    lists = [md.value for md in at.markdown if md.value.startswith("- **")]
+    return [line.removeprefix("- ") for line in lists[section].split("\n")]
+
+
+@pytest.mark.parametrize("name", [None, *PRESETS])
+def test_every_runs_sentence_is_its_table_row(name):
+    """Each run's sentence under the table says what its row says: when the loss first jumped,
+    when the run first came near, and in which order (at the default and every preset)."""
+    at = run_page(PAGE) if name is None else open_(name)
+    for section, table in enumerate(t.value for t in at.table[:2]):
+        said = stories(at, section)
+        assert len(said) == len(table)
+        for sentence, (run, row) in zip(said, table.iterrows(), strict=True):
+            assert sentence.startswith(f"**{run}**: ")
+            jump = re.search(r"first jumped at step (\d+)", sentence)
+            near = re.search(r"near the optimum (?:at step|\(step) (\d+)", sentence)
+            assert (jump.group(1) if jump else "—") == row["loss first jumped at step"]
+            assert (near.group(1) if near else "—") == row["near at step"]
+            assert ("never jumped" in sentence) == (jump is None)
+            assert ("never came near" in sentence) == (near is None)
+            if jump and near:
+                before = int(jump.group(1)) < int(near.group(1))
+                assert ("before the run first came near" in sentence) == before
+                assert ("after that" in sentence) == (not before)

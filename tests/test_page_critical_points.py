@@ -209,46 +209,6 @@ def test_changes_in_a_row_all_reach_the_link():
     assert "cp_steps" not in at.query_params
 
 
-def test_url_restores_the_view_exactly():
-    query = {"cp_surface": "six_hump_camel", "cp_x": "0.5", "cp_y": "-0.25", "cp_angle": "60",
-             "cp_zoom": "0.1", "cp_lr": "0.01", "cp_steps": "300", "cp_offset": "0.01"}  # fmt: skip
-    shared = run_page(PAGE, query)
-    assert not shared.exception and not shared.warning
-
-    by_hand = run_page(PAGE)
-    by_hand.selectbox(key="cp_surface").set_value("six_hump_camel").run()
-    by_hand.number_input(key="cp_x").set_value(0.5)
-    by_hand.number_input(key="cp_y").set_value(-0.25)
-    by_hand.slider(key="cp_angle").set_value(60)
-    by_hand.slider(key="cp_zoom").set_value(0.1)
-    by_hand.select_slider(key="cp_lr").set_value(0.01)
-    by_hand.slider(key="cp_steps").set_value(300)
-    by_hand.select_slider(key="cp_offset").set_value(0.01).run()
-    assert not by_hand.exception and not by_hand.warning
-    assert figures(shared) == figures(by_hand)
-    assert link(by_hand) == link(shared) == query
-    assert verdicts(shared) == ["**Not a critical point**"]
-
-
-@pytest.mark.parametrize(
-    "query, ignored",
-    [
-        ({"cp_angle": "banana"}, "cp_angle=banana"),
-        ({"cp_x": "1e9"}, "cp_x=1e9"),
-        ({"cp_surface": "nowhere"}, "cp_surface=nowhere"),
-        ({"cp_lr": "0.0123"}, "cp_lr=0.0123"),  # not one of the slider's values
-        ({"cp_y": "nan", "junk": "<b>"}, "junk=<b>"),
-    ],
-)
-def test_bad_link_values_load_defaults_with_one_warning(query, ignored):
-    at = run_page(PAGE, query)
-    assert not at.exception
-    assert len(at.warning) == 1 and ignored in at.warning[0].value
-    assert at.slider(key="cp_angle").value == 135 and at.number_input(key="cp_x").value == 0
-    assert verdicts(at) == ["**Saddle point**"]  # the default view, whole
-    assert link(at) == {}  # the bad values do not travel with a shared link
-
-
 def test_the_list_follows_the_point_however_it_is_chosen():
     at = run_page(PAGE, {"cp_surface": "himmelblau", "cp_x": "3", "cp_y": "2"})  # a link
     pick = at.selectbox(key="cp_pick")

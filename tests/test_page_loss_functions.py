@@ -86,6 +86,8 @@ def test_gradient_descent_stays_on_the_mse_plateau_and_descends_cross_entropy(de
     assert shown["MSE after 200 steps"] == "2"
     assert value(shown["cross-entropy after 200 steps"]) < 0.01
     mse_end, ce_end = markers(default)
+    # the start (−10, 10) is the domain's corner: the marker is drawn whole, not clipped
+    assert all(t["cliponaxis"] is False for t in traces(animated(default), "marker"))
     np.testing.assert_allclose(mse_end, [-10.0, 10.0], atol=1e-6)  # did not move
     assert ce_end[0] > 0 > ce_end[1]
     for fig_panel in animated(default)["layout"]["images"]:
@@ -146,46 +148,7 @@ def test_changes_in_a_row_all_reach_the_link():
     assert "lf_steps" not in at.query_params
 
 
-def test_url_restores_the_view_set_by_widgets():
-    query = {
-        "lf_target": "3", "lf_y3": "0", "lf_start_x": "2", "lf_start_y": "-3", "lf_steps": "60",
-        "lf_r_opt": "adam", "lf_r_lr": "0.1", "lf_color": "linear",
-    }  # fmt: skip
-    shared = run_page(PAGE, query)
-    assert not shared.exception and not shared.warning
-    by_hand = run_page(PAGE)
-    by_hand.radio(key="lf_target").set_value(3).run()
-    by_hand.number_input(key="lf_y3").set_value(0.0).run()
-    by_hand.number_input(key="lf_start_x").set_value(2.0).run()
-    by_hand.number_input(key="lf_start_y").set_value(-3.0).run()
-    by_hand.slider(key="lf_steps").set_value(60).run()
-    by_hand.selectbox(key="lf_r_opt").set_value("adam").run()
-    by_hand.radio(key="lf_color").set_value("linear").run()
-    by_hand.select_slider(key="lf_r_lr").set_value(0.1).run()
-    assert figures(shared) == figures(by_hand)
-    assert link(shared) == link(by_hand) == query
-    assert readouts(shared)[-1].startswith("60 · ")
-
-
-@pytest.mark.parametrize(
-    ("query", "ignored"),
-    [
-        ({"lf_target": "banana"}, "lf_target=banana"),
-        ({"lf_y3": "-5000"}, "lf_y3=-5000"),
-        ({"lf_start_x": "nan"}, "lf_start_x=nan"),
-        ({"lf_r_opt": "lbfgs", "hack": "<b>"}, "lf_r_opt=lbfgs"),
-    ],
-)
-def test_bad_link_values_load_defaults_with_one_warning_and_leave_the_link(query, ignored):
-    at = run_page(PAGE, query)
-    assert not at.exception
-    assert len(at.warning) == 1 and ignored in at.warning[0].value
-    assert metrics(at)["MSE at the start"] == "2"  # the default view
-    assert link(at) == {}
-
-
-def test_preset_the_lecture_start():
-    at = open_preset(PAGE, PRESETS, "The lecture's start (−10, 10)")
+def _preset_the_lecture_start(at):
     assert not at.exception and not at.warning and at.query_params["preset"]
     shown = metrics(at)
     # "MSE is 2 with a gradient norm of about 10⁻⁸ ... does not move at all"
@@ -198,8 +161,7 @@ def test_preset_the_lecture_start():
     assert value(shown["cross-entropy after 200 steps"]) < 0.01
 
 
-def test_preset_adam_gets_off_the_plateau():
-    at = open_preset(PAGE, PRESETS, "Adam gets off the plateau")
+def _preset_adam_gets_off_the_plateau(at):
     assert at.selectbox(key="lf_r_opt").value == "adam"
     shown = metrics(at)
     assert shown["MSE at the start"] == "2"  # the same start, the same flat surface
@@ -207,8 +169,7 @@ def test_preset_adam_gets_off_the_plateau():
     assert markers(at)[0][0] > 0  # it left the plateau for class 1's side
 
 
-def test_preset_not_yet_saturated():
-    at = open_preset(PAGE, PRESETS, "Not yet saturated: both descend")
+def _preset_not_yet_saturated(at):
     shown = metrics(at)
     for loss in ("MSE", "cross-entropy"):  # "lowers both losses more than tenfold"
         start = value(shown[f"{loss} at the start"])
@@ -217,3 +178,25 @@ def test_preset_not_yet_saturated():
     mse, mse_g = by_torch("MSE", (0.0, 0.0))
     assert shown["MSE at the start"] == number(mse) and mse_g > 0.1  # MSE has a slope here
     assert any(md.value.startswith("Softmax is not saturated") for md in at.markdown)
+
+
+STORIES = {
+    "The lecture's start (−10, 10)": _preset_the_lecture_start,
+    "Adam gets off the plateau": _preset_adam_gets_off_the_plateau,
+    "Not yet saturated: both descend": _preset_not_yet_saturated,
+}
+
+
+def test_every_preset_has_a_story():
+    assert set(STORIES) == set(PRESETS)
+
+
+@pytest.mark.parametrize("name", sorted(STORIES))
+def test_presets_tell_their_story(name):
+    STORIES[name](_opened(name))
+
+
+def _opened(name: str):
+    at = open_preset(PAGE, PRESETS, name)
+    assert not at.exception and not at.warning and name in at.info[0].value
+    return at

@@ -35,9 +35,10 @@ def titled(at, title: str) -> dict:
 
 
 def animated(at) -> list[dict]:
-    """The animated figures: raw and standardized side by side, the BN surface, then the real
-    network's planes (its section is tested in test_page_normalization_network.py)."""
-    return [f for f in figures(at) if f.get("frames")]
+    """The surface views: raw and standardized side by side, the BN surface, then the real
+    network's planes (its section is tested in test_page_normalization_network.py; a view
+    without runs has one frame, so no frames, Play or scrubber)."""
+    return [f for f in figures(at) if f["layout"].get("images")]
 
 
 def curvatures(scale: float = 100.0, n: int = 1000, seed: int = SEED) -> list[np.ndarray]:
@@ -82,7 +83,7 @@ def test_rates_are_the_bounds_of_this_kappa_and_gradient_descent_meets_its_own(d
         assert table.loc["(√κ−1)/(√κ+1)", side] == number((root - 1) / (root + 1), 6)
         gd = np.max(np.abs(1 - 3e-5 * np.linalg.eigvalsh(h)))  # the default: SGD at η = 3×10⁻⁵
         assert table.loc["GD at this η: max|1−ηλ|", side] == number(gd, 6)
-        assert table.loc["status", side] == "stable"
+        assert table.loc["status", side] == "stable, converging"
     assert table.loc["measured rate", RAW] == table.loc["GD at this η: max|1−ηλ|", RAW]
     steps = caption(default, "**2/λmax**")
     for h in curvatures():
@@ -109,6 +110,7 @@ def test_the_spread_over_samples_is_said(default):
 def test_every_section_draws(default):
     scaling, descent, planes = animated(default)
     assert len(scaling["layout"]["images"]) == 2 and len(scaling["frames"]) > 10
+    assert not planes["frames"] and not planes["layout"].get("updatemenus")  # nothing to play
     assert traces(descent, "arrows") and descent["layout"]["images"]
     assert len(planes["layout"]["images"]) == 2  # without and with batch norm
     directions = titled(default, "Loss by direction of w (the surface is constant along rays)")
@@ -177,23 +179,6 @@ def test_changes_in_a_row_all_reach_the_link():
     assert "bn_gamma" not in link(at)
 
 
-def test_url_restores_the_view():
-    query = {"bn_scale": "10", "bn_run_opt": "momentum", "bn_run_lr": "0.001", "bn_gamma": "1.5",
-             "bn_batch": "32", "bn_seed": "4", "bn_samples": "200"}  # fmt: skip
-    shared = run_page(PAGE, query)
-    assert not shared.exception and not shared.warning
-    by_hand = run_page(PAGE)
-    by_hand.select_slider(key="bn_scale").set_value(10.0).run()
-    by_hand.selectbox(key="bn_run_opt").set_value("momentum").run()
-    by_hand.select_slider(key="bn_run_lr").set_value(0.001).run()
-    by_hand.slider(key="bn_gamma").set_value(1.5).run()
-    by_hand.select_slider(key="bn_batch").set_value(32).run()
-    by_hand.number_input(key="bn_seed").set_value(4).run()
-    by_hand.select_slider(key="bn_samples").set_value(200).run()
-    assert json.dumps(figures(shared)) == json.dumps(figures(by_hand))
-    assert link(shared) == link(by_hand) == query
-
-
 def test_small_batches_draw_a_spread_of_curves_with_the_chosen_one():
     at = run_page(PAGE, {"bn_batch": "2", "bn_batch_index": "78"})
     directions = titled(at, "Loss by direction of w (the surface is constant along rays)")
@@ -210,30 +195,12 @@ def test_a_batch_number_beyond_the_epoch_is_clamped():
     assert not at.exception and at.number_input(key="bn_batch_index").value == 2
 
 
-@pytest.mark.parametrize(
-    ("query", "ignored"),
-    [
-        ({"bn_scale": "banana"}, "bn_scale=banana"),
-        ({"bn_gamma": "99"}, "bn_gamma=99"),
-        ({"bn_batch": "3"}, "bn_batch=3"),
-        ({"bn_batch_index": "100"}, "bn_batch_index=100"),  # 16 batches of 16
-        ({"bn_run_opt": "adagrad", "x": "<b>"}, "bn_run_opt=adagrad"),
-    ],
-)
-def test_bad_link_values_load_defaults_with_one_warning_and_leave_the_link(query, ignored):
-    at = run_page(PAGE, query)
-    assert not at.exception
-    assert len(at.warning) == 1 and ignored in at.warning[0].value
-    assert cards(at)["κ, standardized"] == "1.05"  # the default view
-    assert link(at) == {}
-
-
-def test_preset_largest_stable_step_on_raw_data():
-    at = open_preset(PAGE, PRESETS, "Largest stable step on raw data")
+def _preset_largest_stable_step_on_raw_data(at):
     high = np.linalg.eigvalsh(curvatures()[0])[-1]
     assert 3e-5 < 2 / high < 5e-5 and number(2 / high, 2) == "4.4×10⁻⁵"  # the next value is 5e-5
     table = rates(at)
-    assert table.loc["status", RAW] == "stable" and table.loc["measured rate", RAW] == "0.99999"
+    assert table.loc["status", RAW] == "stable, converging"
+    assert table.loc["measured rate", RAW] == "0.99999"
     raw_distance, std_distance = distances(at)
     assert raw_distance[5] < 0.9 * raw_distance[0]  # drops into the valley at once ...
     assert raw_distance[-1] > 0.95 * raw_distance[5]  # ... then crawls
@@ -246,33 +213,30 @@ def distances(at) -> list[np.ndarray]:
     return [np.asarray(t["y"], dtype=float) for t in curves["data"]]
 
 
-def test_preset_a_good_step_after_standardizing():
-    at = open_preset(PAGE, PRESETS, "A good step after standardizing")
+def _preset_a_good_step_after_standardizing(at):
     table = rates(at)
     assert table.loc["status", RAW] == "diverged at step 2"  # "diverges there at once"
-    assert table.loc["status", STD] == "stable"
+    assert table.loc["status", STD] == "stable, converging"
     _raw, std_distance = distances(at)
     assert std_distance[5] < 1e-6 * std_distance[0]  # "converges in a few steps"
     raw, std = (np.linalg.eigvalsh(h)[-1] for h in curvatures())
     assert raw / std > 1e4  # 2/λmax "more than 10⁴ times smaller"
 
 
-def test_preset_same_scale_still_stretched():
-    at = open_preset(PAGE, PRESETS, "Same scale, still stretched")
+def _preset_same_scale_still_stretched(at):
     raw, std = (np.linalg.cond(h) for h in curvatures(scale=1.0))
     assert 50 < raw < 60 and std < 1.1  # "still about 55", "drops to about 1"
     assert cards(at)["κ = λmax/λmin, raw"] == number(raw, 3)
     assert cards(at)["κ, standardized"] == number(std, 3)
 
 
-def test_preset_heavy_ball_momentum():
-    at = open_preset(PAGE, PRESETS, "Heavy-ball momentum on the raw valley")
+def _preset_heavy_ball_momentum(at):
     table = rates(at)
     kappa = np.linalg.cond(curvatures()[0])
     assert number((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1), 3) == "0.995"
     assert number((kappa - 1) / (kappa + 1), 5) == "0.99999"
     measured = float(table.loc["measured rate", RAW])
-    assert number(measured, 3) == "0.997" and table.loc["status", RAW] == "stable"
+    assert number(measured, 3) == "0.997" and table.loc["status", RAW] == "stable, converging"
     assert "not plain gradient descent" in caption(at, "**2/λmax**")  # η is above 2/λmax
     # Polyak's tuning for this κ: η = 4/(√λmin + √λmax)², momentum ((√κ − 1)/(√κ + 1))².
     low, high = np.sqrt(np.linalg.eigvalsh(curvatures()[0]))
@@ -280,8 +244,7 @@ def test_preset_heavy_ball_momentum():
     assert ((high - low) / (high + low)) ** 2 == pytest.approx(0.99, abs=0.005)
 
 
-def test_preset_batch_of_one_at_test_time():
-    at = open_preset(PAGE, PRESETS, "Batch of one at test time")
+def _preset_batch_of_one_at_test_time(at):
     beta = trained_by_torch(8, 300)["beta"]
     test = bn_data(N_BN, SEED + 1)
     one = float(cards(at)["test MSE, own statistics, batch of 1"])
@@ -291,3 +254,31 @@ def test_preset_batch_of_one_at_test_time():
     )  # every prediction is β
     assert 2.5 < one / running < 3.5  # "about three times"
     assert f"every prediction is β = {number(beta, 3)}" in caption(at, "A batch of one")
+
+
+STORIES = {
+    "Largest stable step on raw data": _preset_largest_stable_step_on_raw_data,
+    "A good step after standardizing": _preset_a_good_step_after_standardizing,
+    "Same scale, still stretched": _preset_same_scale_still_stretched,
+    "Heavy-ball momentum on the raw valley": _preset_heavy_ball_momentum,
+    "Batch of one at test time": _preset_batch_of_one_at_test_time,
+}
+
+
+def test_every_preset_has_a_story():
+    assert set(STORIES) == {
+        name
+        for name, preset in PRESETS.items()
+        if not any(key.startswith("bnn_") for key in preset.values)
+    }  # the network section's: tests/test_page_normalization_network.py
+
+
+@pytest.mark.parametrize("name", sorted(STORIES))
+def test_presets_tell_their_story(name):
+    STORIES[name](_opened(name))
+
+
+def _opened(name: str):
+    at = open_preset(PAGE, PRESETS, name)
+    assert not at.exception and not at.warning and name in at.info[0].value
+    return at

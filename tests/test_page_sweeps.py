@@ -172,25 +172,6 @@ def test_no_optimizer_and_no_minimum_are_said_not_crashed():
 # ---- Links ------------------------------------------------------------------------------------
 
 
-def test_url_restores_the_view_exactly():
-    query = {"sw_surface": "double_well", "sw_opts": ["sgd", "nesterov"], "sw_steps": "300",
-             "sw_rates": "30", "sw_lr_high": "0.5", "sw_grid": "20", "sw_b_lr": "0.02",
-             "sw_b_momentum": "0.8"}  # fmt: skip
-    shared = run_page(PAGE, query)
-    assert not shared.exception and not shared.warning
-    by_hand = run_page(PAGE)
-    by_hand.selectbox(key="sw_surface").set_value("double_well").run()
-    by_hand.multiselect(key="sw_opts").set_value(["sgd", "nesterov"])
-    by_hand.slider(key="sw_steps").set_value(300)
-    by_hand.slider(key="sw_rates").set_value(30)
-    by_hand.select_slider(key="sw_lr_high").set_value(0.5).run()
-    by_hand.slider(key="sw_grid").set_value(20).run()
-    by_hand.select_slider(key="sw_b_lr").set_value(0.02)
-    by_hand.slider(key="sw_b_momentum").set_value(0.8).run()
-    assert same(figures(shared), figures(by_hand))
-    assert link(by_hand) == link(shared) == query
-
-
 def test_changes_in_a_row_all_reach_the_link():
     at = run_page(PAGE)
     at.slider(key="sw_steps").set_value(400).run()  # sidebar: a full run
@@ -209,29 +190,6 @@ def test_changes_in_a_row_all_reach_the_link():
     assert same(figures(shared), figures(at))
     at.slider(key="sw_grid").set_value(40).run()  # back to the default: out of the link
     assert "sw_grid" not in link(at)
-
-
-@pytest.mark.parametrize(
-    ("query", "ignored"),
-    [
-        ({"sw_surface": "banana"}, "sw_surface=banana"),
-        ({"sw_opts": ["sgd", "banana"]}, "sw_opts=sgd,banana"),
-        ({"sw_steps": str(10**9)}, "sw_steps="),
-        ({"sw_lr_low": "1e-09"}, "sw_lr_low=1e-09"),
-        ({"sw_run_lr": "banana"}, "sw_run_lr=banana"),
-        ({"sw_cell_x": "nan"}, "sw_cell_x=nan"),
-        ({"sw_grid": "1000"}, "sw_grid=1000"),
-        ({"sw_batch_b": "2"}, "sw_batch_b=2"),  # Himmelblau has no batches
-        ({"sw_measure": "fastest", "hack": "<script>"}, "hack=<script>"),
-    ],
-)
-def test_bad_url_loads_defaults_with_a_note_and_leaves_the_link(query, ignored):
-    at = run_page(PAGE, query)
-    assert not at.exception
-    assert len(at.warning) == 1 and ignored in at.warning[0].value
-    assert len(traces(sweep_figure(at), "sweep")) == 3  # the default view is still drawn
-    assert len(traces(maps_figure(at), "map")) == 2
-    assert link(at) == {}  # the bad values do not travel with a shared link
 
 
 def test_the_work_limit_is_a_message_and_a_range():
@@ -329,8 +287,7 @@ def diverged_rates(at, name: str) -> list[float]:
     return curve(sweep_figure(at), name, "diverged")["x"]
 
 
-def test_preset_too_large_a_step_diverges():
-    at = open_preset(PAGE, PRESETS, "Too large a step diverges: the cliff sits at 2/λmax")
+def _preset_too_large_a_step_diverges(at):
     bowl = get_surface("quadratic", condition=100.0, angle=30.0)
     top = np.linalg.eigvalsh(bowl.hessian(0.3, -0.2))[-1]
     assert top == pytest.approx(100.0)
@@ -346,8 +303,7 @@ def test_preset_too_large_a_step_diverges():
     assert swing > 0.98
 
 
-def test_preset_a_fair_race():
-    at = open_preset(PAGE, PRESETS, "A fair race: each optimizer at its own best η")
+def _preset_a_fair_race(at):
     table = best_table(at)
     assert table.loc["adam", "steps to L* + 0.0001"] == "274"
     assert table.loc["momentum", "steps to L* + 0.0001"] == "318"
@@ -362,8 +318,7 @@ def test_preset_a_fair_race():
     assert int(np.argmax(run.losses <= 1e-4)) == 274
 
 
-def test_preset_convex_yet_gradient_descent_crawls():
-    at = open_preset(PAGE, PRESETS, "Convex, yet gradient descent crawls")
+def _preset_convex_yet_gradient_descent_crawls(at):
     regression = get_surface("regression")
     top = np.linalg.eigvalsh(regression.hessian(-150.0, 0.0))[-1]
     assert f"{top:.3g}" == "1.75e+05" and f"{2 / top:.3g}" == "1.14e-05"
@@ -378,8 +333,7 @@ def test_preset_convex_yet_gradient_descent_crawls():
     assert table.loc["adam", "final L − L*"] == "0"
 
 
-def test_preset_momentum_rolls_past_the_shallow_minimum():
-    at = open_preset(PAGE, PRESETS, "Momentum rolls past the shallow minimum")
+def _preset_momentum_rolls_past_the_shallow_minimum(at):
     ridge = brentq(lambda x: 4 * x**3 - 4 * x + 0.3, -0.5, 0.5)  # the saddle's x
     maps = maps_figure(at)
     xs = np.array(traces(maps, "map")[0]["x"])
@@ -392,8 +346,7 @@ def test_preset_momentum_rolls_past_the_shallow_minimum():
     assert legend[0].startswith("1: minimum (−1.04, 0), L = −0.305")  # the deeper one
 
 
-def test_preset_a_small_batch_changes_the_basins():
-    at = open_preset(PAGE, PRESETS, "A small batch changes the basins")
+def _preset_a_small_batch_changes_the_basins(at):
     a, b = shares_table(at).index
     assert a == "A: sgd (lr 2, cosine annealing)" and b.endswith(", B = 2")
     assert share(at, 0, "basin 2") == pytest.approx(0.468)
@@ -414,3 +367,27 @@ def test_preset_a_small_batch_changes_the_basins():
         near = [np.hypot(*((end - m) / unit)) for m in minima]
         expected = int(np.argmin(near)) if min(near) <= 0.01 else NOT_CONVERGED
         assert codes[j, i] == expected, (j, i)
+
+
+STORIES = {
+    "Too large a step diverges: the cliff sits at 2/λmax": _preset_too_large_a_step_diverges,
+    "A fair race: each optimizer at its own best η": _preset_a_fair_race,
+    "Convex, yet gradient descent crawls": _preset_convex_yet_gradient_descent_crawls,
+    "Momentum rolls past the shallow minimum": _preset_momentum_rolls_past_the_shallow_minimum,
+    "A small batch changes the basins": _preset_a_small_batch_changes_the_basins,
+}
+
+
+def test_every_preset_has_a_story():
+    assert set(STORIES) == set(PRESETS)
+
+
+@pytest.mark.parametrize("name", sorted(STORIES))
+def test_presets_tell_their_story(name):
+    STORIES[name](_opened(name))
+
+
+def _opened(name: str):
+    at = open_preset(PAGE, PRESETS, name)
+    assert not at.exception and not at.warning and name in at.info[0].value
+    return at

@@ -14,6 +14,7 @@ import numpy as np
 from i18n import _
 from optimizers import Optimizer, make_optimizer, schedules
 from surfaces import Surface, get_surface, parse_expression
+from viz.theme import tick_text
 
 CUSTOM = "custom"  # the surface key of a user's formula
 
@@ -46,7 +47,8 @@ class RunSpec(NamedTuple):
         extra = "" if self.schedule == "constant" else ", " + _(self.schedule.replace("_", " "))
         if dict(self.hyper).get("convention") == "lecture":
             extra += ", " + _("lecture")
-        return f"{self.optimizer} (lr {self.lr:g}{extra})"
+        # η as the sliders write it (1.1×10⁻⁵, not 1.1e-05)
+        return f"{self.optimizer} (lr {tick_text(self.lr, 6)}{extra})"
 
     def build(self) -> Optimizer:
         """The optimizer, its learning rate turned into the chosen schedule (ValueError if the

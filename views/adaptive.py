@@ -30,13 +30,16 @@ from ui.specs import RunSpec, SurfaceSpec
 from viz import trajectory_figure
 from viz.adaptive import (
     FAR,
+    JUMP,
     NEAR,
     VALLEY_START,
     burst,
     curves_figure,
+    first_jump,
     first_step,
     first_steps_figure,
     lighten,
+    offsets,
     rises,
     sigma_figure,
 )
@@ -85,13 +88,15 @@ SUMMARY = (
 
 PRESETS = {
     N_("Adagrad bursts (lecture σ)"): Preset(
-        N_("Adagrad with the lecture's σ (the root of the mean of past g²) walks down the valley "
-           "and comes within 1 % of the optimum. There w's σ, a mean over a long stretch of tiny "
-           "gradients, shrinks, the effective step η/σ for w rises above the dashed stability "
-           "line, and the run is thrown sideways, about a third of the domain away; σ grows back, "
-           "the step falls below the line, and it all happens again (the table counts the "
-           "bursts). PyTorch's Adagrad at the same η, in section 3, never bursts: its σ, a sum, "
-           "only grows, and it never even gets near."),
+        N_("Adagrad with the lecture's σ (the root of the mean of past g²) drops to the valley "
+           "floor and walks along it. On the floor every gradient in w is tiny, so w's σ, a mean "
+           "over a long stretch of them, shrinks, the effective step η/σ for w rises above the "
+           "dashed stability line, and the run is thrown up the wall: the loss jumps, long "
+           "before the run gets near the optimum (the sentences under the table give the "
+           "steps). σ grows back, the step falls below the line, and it all happens again, near "
+           "the optimum too, where the run is thrown about a third of the domain away (the table "
+           "counts those bursts). PyTorch's Adagrad at the same η, in section 3, never bursts: "
+           "its σ, a sum, only grows, and it never even gets near."),
         {"ad_steps": 5000, "ad_adagrad_lr": 1.0, "ad_adagrad_conv": "lecture",
          "ad_rmsprop_on": False, "ad_adam_on": False},
     ),
@@ -274,7 +279,7 @@ def optimizer_card(name: str) -> tuple[bool, RunSpec]:
 
 
 def adaptive_charts(specs: tuple[RunSpec, ...], start: tuple[float, float], steps: int) -> None:
-    parts = ("lr_curves", "table", "sigma")
+    parts = ("lr_curves", "table", "stories", "sigma")
     try:
         shown = views(specs, start, steps, parts, language())
     except ValueError as error:  # schedule parameters that contradict each other
@@ -288,10 +293,11 @@ def adaptive_charts(specs: tuple[RunSpec, ...], start: tuple[float, float], step
         chart(shown["contour"])
         st.caption(_("▶ Play animates every run; drag the scrubber to any step."))
     chart(shown["lr_curves"], where=right)
-    burst_report(shown["table"])
+    burst_report(shown["table"], shown["stories"])
     st.markdown(
         _(r"**Why Adagrad bursts.** With the lecture's σ (a mean of past g²), a long stretch of "
-          r"tiny gradients near the optimum makes $\sigma_w$ shrink, so $\eta^t/\sigma_w$ grows "
+          r"tiny gradients in w (on the valley floor, near the optimum or not) makes $\sigma_w$ "
+          r"shrink, so $\eta^t/\sigma_w$ grows "
           r"until it crosses $2/H_{{ww}}$ = {limit}, the dashed line: from there each step in w "
           "overshoots by more than it corrects, the gradient grows, σ grows again and the run "
           r"falls back. PyTorch's σ, the root of the **sum**, is $\sqrt{{t+1}}$ times the "
@@ -318,7 +324,7 @@ def conventions(start: tuple[float, float], steps: int, rates: dict[str, float])
         for name, extra in (("adagrad", ()), ("rmsprop", (("alpha", alpha),)))
         for convention in CONVENTIONS
     )
-    shown = views(specs, start, steps, ("first_steps", "table", "first"), language())
+    shown = views(specs, start, steps, ("first_steps", "table", "stories", "first"), language())
     left, right = st.columns([3, 2])
     chart(shown["contour"], where=left)
     chart(shown["first_steps"], where=right)
@@ -331,16 +337,45 @@ def conventions(start: tuple[float, float], steps: int, rates: dict[str, float])
             ratio=number(_ratio(shown["first"][2], shown["first"][3]), 4),
             expected=number(1 / np.sqrt(1 - alpha), 4))
     )  # fmt: skip
-    burst_report(shown["table"])
+    burst_report(shown["table"], shown["stories"])
 
 
-def burst_report(table: pd.DataFrame) -> None:
+def burst_report(table: pd.DataFrame, stories: list[str]) -> None:
     st.table(table)
     st.caption(
         _("Near: every coordinate within {near} of the domain's side from the optimum. A burst: "
-          "thrown farther than {far} away again after that.").format(near=percent(NEAR),
-                                                                     far=percent(FAR))
+          "thrown farther than {far} away again after that. The loss jumps where it is more "
+          "than {jump} times its lowest value so far.").format(
+            near=percent(NEAR), far=percent(FAR), jump=number(JUMP))
     )  # fmt: skip
+    st.markdown("\n".join(f"- {story}" for story in stories))
+
+
+def burst_story(name: str, run) -> str:
+    """When the run's loss first jumped against when it first came near the optimum, from the
+    run's own numbers (the order differs from run to run: the lecture's Adagrad jumps on the
+    valley floor, long before it gets near)."""
+    surface = get_surface(SURFACE.key)
+    found = burst(run.points, surface.minima[0], surface.domain)
+    jump = first_jump(run.losses)
+    if jump is None and found is None:
+        return _("**{run}**: its loss never jumped, and it never came near the optimum.").format(
+            run=name)  # fmt: skip
+    if jump is None:
+        return _("**{run}**: came near the optimum at step {near}; its loss never jumped.").format(
+            run=name, near=found.near_step)  # fmt: skip
+    if found is None:
+        return _("**{run}**: its loss first jumped at step {jump}, and it never came near the "
+                 "optimum.").format(run=name, jump=jump)  # fmt: skip
+    if jump < found.near_step:
+        away = offsets(run.points[jump : jump + 1], surface.minima[0], surface.domain)[0]
+        return _("**{run}**: its loss first jumped at step {jump}, {gap} steps before the run "
+                 "first came near the optimum (step {near}), while it was {away} of the "
+                 "domain's side away from it.").format(
+            run=name, jump=jump, gap=found.near_step - jump, near=found.near_step,
+            away=percent(away))  # fmt: skip
+    return _("**{run}**: came near the optimum at step {near}; its loss first jumped after "
+             "that, at step {jump}.").format(run=name, near=found.near_step, jump=jump)  # fmt: skip
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -379,6 +414,7 @@ def burst_table(runs: list) -> pd.DataFrame:
     rows = []
     for name, run in runs:
         found = burst(run.points, surface.minima[0], surface.domain)
+        jump = first_jump(run.losses)
         verdict = (_("never got near") if found is None
                    else _("💥 burst") if found.bursts else _("settled"))  # fmt: skip
         rows.append({
@@ -388,6 +424,7 @@ def burst_table(runs: list) -> pd.DataFrame:
             _("bursts"): DASH if found is None else str(found.bursts),
             _("highest loss ÷ start"): number(np.max(run.losses) / run.losses[0], 3),
             _("steps where the loss rose"): str(rises(run.losses)),
+            _("loss first jumped at step"): DASH if jump is None else str(jump),
             _("verdict"): verdict,
         })  # fmt: skip
     return pd.DataFrame(rows).set_index(_("run"))
@@ -405,6 +442,7 @@ def _parts() -> dict[str, Callable[[list], Any]]:
         "first_steps": lambda runs: first_steps_figure(runs, labels),
         "first": lambda runs: [first_step(run.points) for _name, run in runs],
         "table": burst_table,
+        "stories": lambda runs: [burst_story(name, run) for name, run in runs],
     }
 
 

@@ -14,6 +14,8 @@ import streamlit as st
 
 from i18n import N_, _
 from optimizers import Trajectory
+from optimizers.verdict import DIVERGED, UNDEFINED
+from optimizers.verdict import verdict as run_verdict
 from surfaces import CriticalPoint, Surface
 from surfaces.base import Point
 from surfaces.hessian import (
@@ -44,11 +46,13 @@ from ui.cache import (
     surface_from_spec,
 )
 from ui.controls import choice, log_slider, number_input, slider, surface_picker
+from ui.critical_notes import search_note
 from ui.export import export_menu
 from ui.format import latex_matrix, latex_number, number
 from ui.layout import chart, share_box
 from ui.presets import Preset, preset_links, preset_note
 from ui.specs import RunSpec, SurfaceSpec
+from ui.verdicts import words
 from viz import step_curves_figure, trajectory_figure
 from viz.export import GifPanel
 from viz.hessian import critical_map_figure, kind_name, profile_figure, taylor_figure
@@ -259,7 +263,7 @@ def page() -> None:
     )  # fmt: skip
     points = cached_critical_points(spec)
     if not points.complete:
-        st.warning(points.describe(_), icon="⏱️")
+        st.warning(search_note(points, _), icon="⏱️")
     here = chooser(surface, spec, points)
     overview(here)
     every_point(here)
@@ -573,14 +577,11 @@ def way_out(here: Here) -> None:
 
 
 def status(run: Trajectory, left: int | None, radius: float, steps: int) -> str:
-    """How a run went, in words: a kink, a divergence, or when it left the neighbourhood."""
-    if run.undefined_at == 0:
-        return _("no gradient at the start: a kink, so not a single step")
-    if run.undefined_at is not None:
-        return _("reached a kink at step {step}, where there is no gradient").format(
-            step=run.undefined_at)  # fmt: skip
-    if run.diverged_at is not None:
-        return _("diverged at step {step}").format(step=run.diverged_at)
+    """How a run went, in words: a kink, a divergence (ui.verdicts), or when it left the
+    neighbourhood."""
+    found = run_verdict(run)
+    if found.code in (UNDEFINED, DIVERGED):
+        return words(found)
     if left is not None:
         return _("left the neighbourhood (distance > {radius}) at step **{step}**").format(
             radius=number(radius), step=left)  # fmt: skip
@@ -604,7 +605,7 @@ def descent(here: Here) -> None:
     # Off along both eigenvectors at once: a generic nudge, not one aimed at the way out.
     nudge = offset * (model.eigenvectors if model.smooth else np.eye(2)).sum(axis=1) / math.sqrt(2)
     starts = (point, (point[0] + float(nudge[0]), point[1] + float(nudge[1])))
-    names = (_("exactly on the point"), _("ε = {offset} off").format(offset=f"{offset:g}"))
+    names = (_("exactly on the point"), _("ε = {offset} off").format(offset=number(offset, 6)))
     runs = Descent(here.spec, point, starts, lr, steps, names)
     path_column, curves_column = st.columns([3, 2])
     figure = descent_paths(runs)

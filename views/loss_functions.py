@@ -162,8 +162,12 @@ def surfaces_view(setup: Setup) -> go.Figure:
               background=surface_background(spec, setup.log_color))
         for spec, (_key, title), run in zip(setup.specs, LOSSES, runs, strict=True)
     ]  # fmt: skip
-    return panels_figure(panels, log_color=setup.log_color, height=480,
-                         step_label=step_readout(runs), gap=GAP)  # fmt: skip
+    figure = panels_figure(panels, log_color=setup.log_color, height=480,
+                           step_label=step_readout(runs), gap=GAP)  # fmt: skip
+    # The lecture's start (−10, 10) is the domain's corner: draw the whole marker, not a quarter.
+    figure.update_traces(cliponaxis=False,
+                         selector=lambda t: (t.meta or {}).get("role") == "marker")  # fmt: skip
+    return figure
 
 
 def gradient_norms(run: Trajectory) -> np.ndarray:

@@ -53,6 +53,7 @@ from ui.format import latex_number, number
 from ui.layout import chart, share_box
 from ui.presets import Preset, preset_links, preset_note
 from ui.specs import RunSpec
+from ui.verdicts import status
 from viz import Panel, background_image, panels_figure, step_curves_figure, trajectory_figure
 from viz.networks import Still, log_background
 from viz.normalization import (
@@ -331,12 +332,6 @@ def rates(spec: RunSpec, problems: tuple[ScalingProblem, ...], runs: list[Trajec
           "κ is close to 1 and one η suits both directions. Measured rate: the per-step shrink "
           "factor of ‖w − w*‖ over the second half of the run.")
     )  # fmt: skip
-
-
-def status(run: Trajectory) -> str:
-    if run.diverged_at is not None:
-        return _("diverged at step {step}").format(step=run.diverged_at)
-    return _("stable")
 
 
 # ---- Batch normalization: the batch defines the surface ------------------------------------------

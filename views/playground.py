@@ -32,6 +32,7 @@ from ui.layout import chart, share_box
 from ui.live import chart_selector, live_sliders
 from ui.presets import Preset, preset_links, preset_note
 from ui.specs import RunSpec, SurfaceSpec, nice_values
+from ui.verdicts import status
 from viz import run_color, step_curves_figure, surface_3d_figure, trajectory_figure
 from viz.charts import loss_series
 from viz.export import GifPanel
@@ -182,7 +183,7 @@ def race(setup: Setup) -> None:
         else:
             figure = solid_view(race)
             chart(figure)
-        caption, export = st.columns([4, 1])
+        caption, export = st.columns([2, 1])  # room for the Export button on a projector
         caption.caption(_("▶ Play animates every run; drag the scrubber to any step. "
                           "Click anywhere on the surface to start there."))  # fmt: skip
         with export:
@@ -403,14 +404,6 @@ def summary(surface: Surface, minima, specs: list[RunSpec], runs: list[Trajector
             _("status"): status(run),
         }
     return pd.DataFrame(columns)
-
-
-def status(run: Trajectory) -> str:
-    if run.diverged_at is not None:
-        return _("diverged at step {step}").format(step=run.diverged_at)
-    if run.undefined_at is not None:  # a kink, such as Ackley's minimum: no way to go on
-        return _("no gradient at step {step}").format(step=run.undefined_at)
-    return _("stable")
 
 
 if __name__ == "__main__":

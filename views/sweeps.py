@@ -298,7 +298,8 @@ def sidebar() -> Setup:
 def rate_section(setup: Setup) -> None:
     """Every chosen optimizer over a range of η, the run clicked on, and each one at its best."""
     st.header(_("Learning-rate sweep: every η at once"))
-    chosen_column, range_column = st.columns([5, 1])  # room for every optimizer's chip
+    # Room for every optimizer's chip, and for the η-range button's label on a projector.
+    chosen_column, range_column = st.columns([3, 1])
     with chosen_column:
         names = multichoice(_("optimizers"), "sw_opts", OPTIMIZERS, DEFAULT_OPTIMIZERS)
     with range_column, st.popover(_("η range"), width="stretch"):
@@ -393,7 +394,7 @@ def sweep_caption(setup: Setup, job: RateSweep, measure: str, tolerance: float) 
              ).format(runs=len(job.optimizers) * len(job.rates), steps=setup.steps,
                       x=number(setup.start[0]), y=number(setup.start[1]))  # fmt: skip
     if measure == "steps":
-        text += " " + _("Target: L* + {tol}.").format(tol=f"{tolerance:g}")
+        text += " " + _("Target: L* + {tol}.").format(tol=number(tolerance, 6))
     hessian = constant_hessian(setup.surface)
     limit = stability_limit(setup.surface)
     if hessian is not None and limit is not None:
@@ -441,7 +442,7 @@ def best_table(job: RateSweep, measure: str, tolerance: float) -> pd.DataFrame:
     """Each optimizer at its own best η: the fair comparison."""
     floor = landmarks(job.spec).floor
     noise = floors(surface_from_spec(job.spec)).loss
-    reached_label = _("steps to L* + {tol}").format(tol=f"{tolerance:g}")
+    reached_label = _("steps to L* + {tol}").format(tol=number(tolerance, 6))
     final_label = _("final loss") if floor is None else _("final L − L*")
     rows = {}
     for name, result in zip(job.optimizers, job.result(), strict=True):

@@ -25,6 +25,7 @@ Runs = Sequence[tuple[str, Any]]  # (label, Trajectory)
 VALLEY_START = (-150.0, 2.56)
 NEAR = 0.01  # "near the optimum": every coordinate within 1% of the domain's side
 FAR = 0.05  # a burst: thrown more than 5% of the domain's side away again
+JUMP = 2.0  # the loss "jumps" where it more than doubles its lowest value so far
 MAX_POINTS = 500  # per curve: a panel is at most ~500 px wide, more points draw nothing new
 PATH_CELLS = 600  # a faint path keeps one point per cell (~1 px) of a 600 × 600 grid it enters
 MAX_PATH = 1500  # and at most about this many points
@@ -64,6 +65,14 @@ def burst(
     out = after > far
     return Burst(first, first + int(np.argmax(after)), float(after.max()),
                  int(np.count_nonzero(out[1:] & ~out[:-1])))  # fmt: skip
+
+
+def first_jump(losses: np.ndarray, factor: float = JUMP) -> int | None:
+    """The first step at which the loss exceeds ``factor`` times its lowest value so far: where
+    a burst shows in the loss curve (None if it never does)."""
+    values = np.asarray(losses, dtype=float)
+    jumps = np.flatnonzero(values > factor * np.minimum.accumulate(values))
+    return int(jumps[0]) if jumps.size else None
 
 
 def effective_steps(run: Any) -> np.ndarray:

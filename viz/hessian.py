@@ -9,7 +9,7 @@ and "chosen"; in a slice "true", "model" and "mark".
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import plotly.graph_objects as go
@@ -97,8 +97,7 @@ def critical_map_figure(
     flags eigenvalues that count as 0 (drawn short and dashed).
     """
     view = trajectory_figure(surface, [], height=height, background=background)
-    fig = go.Figure(data=view.data, layout=view.layout)
-    fig.layout.updatemenus, fig.layout.sliders = (), ()
+    fig = go.Figure(data=view.data, layout=view.layout)  # no runs: no Play, no scrubber
     fig.data[0].name = _("choose a point")
     valleys = [cp for cp in points if not cp.isolated]
     for index, cp in enumerate(valleys):
@@ -207,6 +206,13 @@ def taylor_figure(
     low, high = np.percentile(finite, [1, 99]) if finite.size else (0.0, 1.0)
     if not high > low:
         high = low + 1.0
+    shown, colorbar = _LinearScale(), {}
+    if finite.size and skewed(finite):  # Beale: 0 to 4×10⁴, most of the window near 0
+        shown = SymLog(center=float(surface.f(cx, cy)), width=_spread(finite))
+        ticks = log_ticks(low, high, shown)
+        colorbar = dict(tickvals=shown(ticks).tolist(), ticktext=[tick_text(t) for t in ticks])
+        true, quadratic = shown(true), shown(quadratic)
+        low, high = float(shown(low)), float(shown(high))
     levels = dict(start=low, end=high, size=(high - low) / 16)
     fig = make_subplots(
         rows=1, cols=2, horizontal_spacing=0.08,
@@ -218,8 +224,10 @@ def taylor_figure(
             go.Contour(
                 x=xs, y=ys, z=values, colorscale=colorscale, zmin=low, zmax=high,
                 contours=levels, showscale=col == 2, line=dict(width=0.5),
-                colorbar=dict(title=dict(text=_("loss"), side="right"), thickness=12),
-                hovertemplate="(%{x:.4g}, %{y:.4g})<br>" + _("loss") + " %{z:.5g}<extra></extra>",
+                colorbar=dict(title=dict(text=_("loss"), side="right"), thickness=12) | colorbar,
+                customdata=shown.inverse(values),
+                hovertemplate="(%{x:.4g}, %{y:.4g})<br>" + _("loss")
+                + " %{customdata:.5g}<extra></extra>",
             ),
             row=1, col=col,
         )  # fmt: skip
@@ -243,6 +251,60 @@ def taylor_figure(
         )  # fmt: skip
     fig.update_layout(base_layout(height, legend=None, top=40))
     return fig
+
+
+SKEW = 8.0  # the 1–99 % range over the interquartile range beyond which levels go logarithmic
+
+
+def skewed(values: np.ndarray) -> bool:
+    """Whether evenly spaced contour levels would paint most of the window in one colour: the
+    1–99 % range is many times the middle half's."""
+    low, q1, q3, high = np.percentile(values, [1, 25, 75, 99])
+    return bool(high - low > SKEW * max(q3 - q1, np.finfo(float).tiny))
+
+
+def _spread(values: np.ndarray) -> float:
+    """The symmetric log's linear width: the middle half's range over 10 (never 0)."""
+    q1, q3 = np.percentile(values, [25, 75])
+    return float(max((q3 - q1) / 10, np.finfo(float).eps * max(1.0, abs(q3))))
+
+
+def log_ticks(low: float, high: float, scale: SymLog, most: int = 8) -> np.ndarray:
+    """Round values (1, 2, 5 × 10ᵏ, and 0) in [low, high], at least 1/``most`` of the scaled
+    range apart on the scale: evenly spread on the colour bar, not piled at one end."""
+    candidates = sorted({sign * m * 10.0**k for k in range(-15, 16) for m in (1, 2, 5)
+                         for sign in (1, -1)} | {0.0})  # fmt: skip
+    inside = [v for v in candidates if low <= v <= high]
+    gap = (scale(high) - scale(low)) / most
+    kept: list[float] = []
+    for value in inside:
+        if not kept or scale(value) - scale(kept[-1]) >= gap:
+            kept.append(value)
+    return np.array(kept)
+
+
+class _LinearScale:
+    def __call__(self, values):
+        return np.asarray(values, dtype=float)
+
+    def inverse(self, values):
+        return np.asarray(values, dtype=float)
+
+
+class SymLog(NamedTuple):
+    """v ↦ sign(v − c)·log₁₀(1 + |v − c|/w): logarithmic far from the point's own loss c, linear
+    within w of it, defined for every real v (a quadratic model may go below every true value)."""
+
+    center: float
+    width: float
+
+    def __call__(self, values):
+        offset = np.asarray(values, dtype=float) - self.center
+        return np.sign(offset) * np.log10(1 + np.abs(offset) / self.width)
+
+    def inverse(self, values):
+        scaled = np.asarray(values, dtype=float)
+        return self.center + np.sign(scaled) * self.width * (10 ** np.abs(scaled) - 1)
 
 
 def profile_figure(

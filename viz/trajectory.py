@@ -177,13 +177,14 @@ def panels_figure(
         moving += range(len(traces) + len(panel_traces), len(traces) + len(panel_traces)
                         + len(moving_traces))  # fmt: skip
         traces += panel_traces + moving_traces
+    animated = len(steps) > 1  # one frame (no runs, or runs of no step): nothing to play
     layout |= base_layout(
         height,
         legend="top",
         top=60 if any(p.title for p in panels) else 30,
         dragmode="pan",
         hovermode="closest",
-        updatemenus=[_play_buttons()],
+        updatemenus=[_play_buttons()] if animated else [],
     )
     layout["legend"]["y"] = 1.06 if panels[0].title else 1.0
     frames = [
@@ -191,8 +192,9 @@ def panels_figure(
         for k, step in enumerate(steps)
     ]
     return AnimatedFigure(
-        data=traces, layout=layout, frames=frames, scrubber=_scrubber(steps, step_label)
-    )
+        data=traces, layout=layout, frames=frames if animated else [],
+        scrubber=_scrubber(steps, step_label) if animated else None,
+    )  # fmt: skip
 
 
 def _faint_path(index: int, name: str, run: PathLike) -> go.Scatter:
@@ -285,13 +287,13 @@ def _pick_grid(surface: SurfaceLike, scale, colorscale: str, right: float = 1.0)
 
 
 def _log_color_ticks(scale, gap: float = 0.14) -> np.ndarray:
-    """The lowest loss, then round values (a digit times a power of ten, either sign, and 0)
-    spread over the colour bar of a log1p scale: each at least ``gap`` of the bar above the last
-    one kept."""
+    """The lowest loss, then round values (1, 2 or 5 times a power of ten, either sign, and 0;
+    any digit gave uneven runs such as −6, −5, −3, −0.9) spread over the colour bar of a log1p
+    scale: each at least ``gap`` of the bar above the last one kept."""
     low, high = scale.low, scale.high
     top = max(abs(low), abs(high), 1e-300)
     powers = 10.0 ** np.arange(np.floor(np.log10(top)) - 12, np.ceil(np.log10(top)) + 1)
-    magnitudes = np.outer(powers, np.arange(1.0, 10.0)).ravel()
+    magnitudes = np.outer(powers, (1.0, 2.0, 5.0)).ravel()
     candidates = np.unique(np.concatenate([-magnitudes, [0.0], magnitudes]))
     candidates = candidates[(candidates >= low) & (candidates <= high)]
     kept = [low]  # the lowest loss itself marks the bottom of the bar
@@ -322,7 +324,9 @@ def _play_buttons() -> dict:
 def _scrubber(steps: np.ndarray, step_label: Callable[[int], str] = str) -> dict:
     stops = steps[frame_steps(len(steps), SCRUBBER_STOPS)]  # evenly spread, first and last kept
     return dict(
-        active=len(stops) - 1, x=0.24, len=0.76, y=0, yanchor="top", pad=dict(t=50),
+        # Under the Play and Pause buttons, not beside them: on a narrow chart (a projector at
+        # 150 %) they covered the scrubber's start and its "step" label.
+        active=len(stops) - 1, x=0, len=1, y=0, yanchor="top", pad=dict(t=90),
         currentvalue=dict(prefix=_("step") + " ", xanchor="right",
                           font=dict(size=13, color="#bbbbbb")),
         font=dict(color="rgba(0,0,0,0)"), ticklen=0, minorticklen=0,
