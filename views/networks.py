@@ -39,6 +39,8 @@ CHART = "nw_chart"
 TASKS = {"sinc": N_("1-D regression: sin(5πx)/(5πx)"), "spirals": N_("3 spirals (classification)")}
 SHAPES = {"sinc": (1, 1), "spirals": (2, 3)}  # inputs and outputs of each task's networks
 NETWORK_TASK = {"sinc": "regression", "spirals": "classification"}
+# Activations as the picker shows them: names stay (tanh, ReLU, sigmoid), a word is translated.
+ACTIVATION_LABELS = {"relu": "ReLU", "linear": N_("linear")}
 PLANES = {
     "hessian": N_("eigenvectors of λmin and λmax"),
     "random": N_("random directions (Li et al.)"),
@@ -290,6 +292,7 @@ def sidebar() -> Setup | None:
         depth = choice(_("hidden layers"), "nw_depth", [1, 2, 3], 2, widget="segmented")
         width = slider(_("units per hidden layer"), "nw_width", 1, 16, 4)
         activation = choice(_("activation"), "nw_act", list(nets.ACTIVATION_NAMES), "tanh",
+                            labels=lambda a: _(ACTIVATION_LABELS.get(a, a)),
                             widget="segmented")  # fmt: skip
         st.subheader(_("Training"))
         steps = slider(_("training steps"), "nw_steps", 100, 5000, 2000, 100)
