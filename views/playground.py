@@ -248,7 +248,7 @@ def step_curves(race: Race):
 def live_panel(race: Race) -> None:
     """Under the animated view: which run is live, and its live sliders (η, and its momentum or
     β₁ where it has one). Dragging redraws that run in the browser; a release sets its card."""
-    left, right = st.columns([1, 4], vertical_alignment="bottom")
+    left, right = st.columns([1.3, 3], vertical_alignment="bottom")
     with left:
         picked = choice(_("live run"), "live", list(range(len(race.runs))), 0,
                         labels=lambda i: _("run {n}").format(n=i + 1),
