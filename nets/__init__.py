@@ -9,6 +9,7 @@ curvature along a training path, smoothness along the gradient, loss-landscape s
 Pure: no Streamlit, and ``import nets`` does not import jax (the first computation does).
 """
 
+from nets.curvature import Curvature, curvature
 from nets.landscape import (
     MAX_ETAS,
     MAX_SLICE_POINTS,
@@ -40,10 +41,8 @@ from nets.survey import (
     MAX_RUNS,
     MAX_STEPS,
     ZERO_TOL,
-    Curvature,
     Refined,
     Survey,
-    curvature,
     minimum_ratio,
     refine,
     starts,

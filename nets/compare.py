@@ -16,9 +16,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import optimizers
+from nets.curvature import curvature
 from nets.landscape import Slice, random_plane, smoothness
 from nets.model import Network, check_work, is_integer, mlp
-from nets.survey import BOUND, MAX_STEPS, ZERO_TOL, curvature
+from nets.survey import BOUND, MAX_STEPS, ZERO_TOL
 
 MAX_RATES = 6
 MAX_CHECKPOINTS = 10

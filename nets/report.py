@@ -12,9 +12,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from nets.curvature import curvature
 from nets.landscape import Slice, hessian_plane
 from nets.model import Network
-from nets.survey import Survey, curvature, starts, train
+from nets.survey import Survey, starts, train
 
 BAND = (0.5, 0.6)  # the lecture's minimum ratios of networks trained to convergence
 PATH_POINTS = 200  # θs kept along a re-traced training path (plus the start and the end)

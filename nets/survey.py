@@ -20,7 +20,6 @@ from nets.model import Network, check_work, is_integer
 MAX_RUNS = 100
 MAX_STEPS = 10_000  # training steps
 MAX_REFINE_STEPS = 500
-MAX_POINTS = 1_000  # θs per curvature call
 BOUND = 1e6  # a run whose parameter leaves [−BOUND, BOUND] has diverged (optimizers.train)
 GRAD_TOL = 1e-8  # ‖∇L‖ at or below this counts as a critical point
 ZERO_TOL = 1e-7  # eigenvalues within ZERO_TOL × max|λ| of zero count as zero
@@ -52,15 +51,6 @@ class Survey(NamedTuple):
     trained_losses: np.ndarray
     trained_grad_norms: np.ndarray
     diverged_at: list[int | None]
-
-
-class Curvature(NamedTuple):
-    """Per θ: the top Hessian eigenvalue λmax, κ = λmax / λ₊ with λ₊ the smallest eigenvalue above
-    the zero tolerance (NaN when none is), and that tolerance."""
-
-    top: np.ndarray
-    kappa: np.ndarray
-    zero_tols: np.ndarray
 
 
 def minimum_ratio(
@@ -230,22 +220,6 @@ def survey(
         trained_grad_norms=trained_norms,
         diverged_at=diverged,
     )
-
-
-def curvature(network: Network, thetas: np.ndarray, *, zero_tol: float = ZERO_TOL) -> Curvature:
-    """The exact Hessian's top eigenvalue and κ of its positive part at each θ of ``thetas``
-    ((n, P), e.g. checkpoints of a training path, or (P,) for one point: then scalars)."""
-    thetas = np.asarray(thetas, dtype=float)
-    flat = thetas.reshape(-1, network.n_params)
-    _check(len(flat) <= MAX_POINTS, f"at most {MAX_POINTS} points per call")
-    check_work(network, len(flat) * 3 * network.n_params)
-    lam = network.spectrum(flat)[0]
-    _, tols = minimum_ratio(lam, zero_tol)
-    smallest = np.min(np.where(lam > tols[:, None], lam, np.inf), axis=1)
-    top = lam[:, -1]
-    kappa = np.where(np.isfinite(smallest), top / smallest, np.nan)
-    shape = thetas.shape[:-1]
-    return Curvature(top.reshape(shape), kappa.reshape(shape), tols.reshape(shape))
 
 
 def _ticker(progress: Progress | None, total: int) -> Callable[[], None]:
