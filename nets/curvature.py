@@ -1,5 +1,15 @@
-"""The curvature of a network's loss at given θs: the exact Hessian's top eigenvalue and κ of its
-positive part (e.g. at checkpoints of a training path)."""
+"""The curvature of a network's loss at given θs (e.g. checkpoints of a training path): the exact
+Hessian's top eigenvalue λmax as it is, and at the same function with its scale fixed.
+
+Batch norm makes the loss blind to the norm of every weight row that feeds it: BN(a·w·x + b)
+equals BN(w·x) for any a > 0 and any b (up to the ε under its square root), so a network whose
+rows happen to be longer computes the same function on a flatter surface (H scales as 1/a² along
+those rows). Raw λmax therefore says as much about how the weights happen to be scaled as about
+the function. ``effective_top`` reads it at one representative of each class of equal functions:
+every row feeding a batch norm at unit norm. ReLU has a rescaling symmetry of its own that this
+does not fix (a unit's incoming weights and bias × a > 0, its outgoing weights × 1/a; Dinh et al.
+2017), so a plain ReLU net's λmax keeps depending on it.
+"""
 
 from __future__ import annotations
 
@@ -8,32 +18,81 @@ from typing import NamedTuple
 import numpy as np
 
 from nets.model import Network, check_work
-from nets.survey import ZERO_TOL, minimum_ratio
+from nets.survey import ZERO_TOL
 from optimizers.engine import check
 
 MAX_POINTS = 1_000  # θs per curvature call
 
 
 class Curvature(NamedTuple):
-    """Per θ: the top Hessian eigenvalue λmax, κ = λmax / λ₊ with λ₊ the smallest eigenvalue above
-    the zero tolerance (NaN when none is), and that tolerance."""
+    """Per θ: ``top`` the Hessian's largest eigenvalue λmax at θ; ``effective_top`` λmax at
+    ``unit_rows(θ)`` (the same function; equal to ``top`` without batch norm); ``kappa`` =
+    λmax / λ₊ of the Hessian with its exactly flat coordinates (``flat_coordinates``) removed, λ₊
+    its smallest eigenvalue above ``zero_tols`` (NaN when none is); ``zero_tols`` that cutoff,
+    absolute: ZERO_TOL (or the ``zero_tol`` given) × the largest |λ|."""
 
     top: np.ndarray
+    effective_top: np.ndarray
     kappa: np.ndarray
     zero_tols: np.ndarray
 
 
+def flat_coordinates(network: Network) -> np.ndarray:
+    """A mask (P,) of the coordinates the loss does not depend on at all: the biases of the
+    Linears that feed a batch norm, which subtracts them again with the batch mean. Their rows
+    and columns of the Hessian are zero."""
+    mask = np.zeros(network.n_params, dtype=bool)
+    for layer in network.layers:
+        if layer.bn:
+            bias = layer.start + layer.n_out * layer.n_in
+            mask[bias : bias + layer.n_out] = True
+    return mask
+
+
+def unit_rows(network: Network, thetas: np.ndarray) -> np.ndarray:
+    """``thetas`` (..., P) with every weight row that feeds a batch norm (one unit's incoming
+    weights) divided by its norm; a zero row stays zero, every other parameter as it was. The
+    network computes the same function there, up to batch norm's ε."""
+    out = np.array(thetas, dtype=float)
+    for layer in network.layers:
+        if layer.bn:
+            cut = slice(layer.start, layer.start + layer.n_out * layer.n_in)
+            rows = out[..., cut].reshape(*out.shape[:-1], layer.n_out, layer.n_in)
+            norms = np.linalg.norm(rows, axis=-1, keepdims=True)
+            rows = rows / np.where(norms > 0, norms, 1.0)
+            out[..., cut] = rows.reshape(*out.shape[:-1], -1)
+    return out
+
+
 def curvature(network: Network, thetas: np.ndarray, *, zero_tol: float = ZERO_TOL) -> Curvature:
-    """The exact Hessian's top eigenvalue and κ of its positive part at each θ of ``thetas``
-    ((n, P), e.g. checkpoints of a training path, or (P,) for one point: then scalars)."""
+    """λmax, its scale-free counterpart and κ at each θ of ``thetas`` ((n, P), or (P,) for one
+    point: then scalars); see Curvature. Non-finite θs give NaN."""
     thetas = np.asarray(thetas, dtype=float)
+    check(thetas.ndim >= 1 and thetas.shape[-1] == network.n_params,
+          f"thetas must have shape (..., {network.n_params})")  # fmt: skip
+    check(0 <= zero_tol < 1, "zero_tol must lie in [0, 1)")
     flat = thetas.reshape(-1, network.n_params)
     check(len(flat) <= MAX_POINTS, f"at most {MAX_POINTS} points per call")
-    check_work(network, len(flat) * 3 * network.n_params)
-    lam = network.spectrum(flat)[0]
-    _, tols = minimum_ratio(lam, zero_tol)
-    smallest = np.min(np.where(lam > tols[:, None], lam, np.inf), axis=1)
-    top = lam[:, -1]
-    kappa = np.where(np.isfinite(smallest), top / smallest, np.nan)
+    check_work(network, len(flat) * 3 * network.n_params * (1 + network.batch_norm))
+    kept = ~flat_coordinates(network)
+    finite = np.all(np.isfinite(flat), axis=1)
+    top, effective, kappa, tols = (np.full(len(flat), np.nan) for _ in range(4))
+    if finite.any():
+        lam = _eigenvalues(network, flat[finite], kept)
+        tols[finite] = zero_tol * np.max(np.abs(lam), axis=1)
+        smallest = np.min(np.where(lam > tols[finite, None], lam, np.inf), axis=1)
+        top[finite] = lam[:, -1]
+        kappa[finite] = np.where(np.isfinite(smallest), lam[:, -1] / smallest, np.nan)
+        effective[finite] = (
+            _eigenvalues(network, unit_rows(network, flat[finite]), kept)[:, -1]
+            if network.batch_norm
+            else lam[:, -1]
+        )
     shape = thetas.shape[:-1]
-    return Curvature(top.reshape(shape), kappa.reshape(shape), tols.reshape(shape))
+    return Curvature(*(a.reshape(shape) for a in (top, effective, kappa, tols)))
+
+
+def _eigenvalues(network: Network, thetas: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """The Hessian's eigenvalues (ascending) on the ``kept`` coordinates, per θ of (n, P)."""
+    hessians = network.hessian(thetas)[:, kept][:, :, kept]
+    return np.linalg.eigvalsh(hessians)
