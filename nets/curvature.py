@@ -13,6 +13,8 @@ does not fix (a unit's incoming weights and bias × a > 0, its outgoing weights 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -22,6 +24,7 @@ from nets.survey import ZERO_TOL
 from optimizers.engine import check
 
 MAX_POINTS = 1_000  # θs per curvature call
+LANCZOS_TOL = 1e-11  # a Ritz value is final when its residual is below this × its size
 
 
 class Curvature(NamedTuple):
@@ -29,7 +32,8 @@ class Curvature(NamedTuple):
     ``unit_rows(θ)`` (the same function; equal to ``top`` without batch norm); ``kappa`` =
     λmax / λ₊ of the Hessian with its exactly flat coordinates (``flat_coordinates``) removed, λ₊
     its smallest eigenvalue above ``zero_tols`` (NaN when none is); ``zero_tols`` that cutoff,
-    absolute: ZERO_TOL (or the ``zero_tol`` given) × the largest |λ|."""
+    absolute: ZERO_TOL (or the ``zero_tol`` given) × the largest |λ|. Without κ (``curvature(...,
+    kappa=False)``) those two are NaN."""
 
     top: np.ndarray
     effective_top: np.ndarray
@@ -64,9 +68,13 @@ def unit_rows(network: Network, thetas: np.ndarray) -> np.ndarray:
     return out
 
 
-def curvature(network: Network, thetas: np.ndarray, *, zero_tol: float = ZERO_TOL) -> Curvature:
+def curvature(
+    network: Network, thetas: np.ndarray, *, zero_tol: float = ZERO_TOL, kappa: bool = True
+) -> Curvature:
     """λmax, its scale-free counterpart and κ at each θ of ``thetas`` ((n, P), or (P,) for one
-    point: then scalars); see Curvature. Non-finite θs give NaN."""
+    point: then scalars); see Curvature. Non-finite θs give NaN. With ``kappa=False`` only the
+    top eigenvalues are computed (``top_eigenvalue``), several times faster: no Hessian is
+    formed."""
     thetas = np.asarray(thetas, dtype=float)
     check(thetas.ndim >= 1 and thetas.shape[-1] == network.n_params,
           f"thetas must have shape (..., {network.n_params})")  # fmt: skip
@@ -74,22 +82,97 @@ def curvature(network: Network, thetas: np.ndarray, *, zero_tol: float = ZERO_TO
     flat = thetas.reshape(-1, network.n_params)
     check(len(flat) <= MAX_POINTS, f"at most {MAX_POINTS} points per call")
     check_work(network, len(flat) * 3 * network.n_params * (1 + network.batch_norm))
-    kept = ~flat_coordinates(network)
     finite = np.all(np.isfinite(flat), axis=1)
-    top, effective, kappa, tols = (np.full(len(flat), np.nan) for _ in range(4))
-    if finite.any():
-        lam = _eigenvalues(network, flat[finite], kept)
+    top, effective, kappas, tols = (np.full(len(flat), np.nan) for _ in range(4))
+    here = flat[finite]
+    if not len(here):
+        pass
+    elif kappa:
+        kept = ~flat_coordinates(network)
+        lam = _eigenvalues(network, here, kept)
         tols[finite] = zero_tol * np.max(np.abs(lam), axis=1)
         smallest = np.min(np.where(lam > tols[finite, None], lam, np.inf), axis=1)
         top[finite] = lam[:, -1]
-        kappa[finite] = np.where(np.isfinite(smallest), lam[:, -1] / smallest, np.nan)
+        kappas[finite] = np.where(np.isfinite(smallest), lam[:, -1] / smallest, np.nan)
         effective[finite] = (
-            _eigenvalues(network, unit_rows(network, flat[finite]), kept)[:, -1]
+            _eigenvalues(network, unit_rows(network, here), kept)[:, -1]
             if network.batch_norm
             else lam[:, -1]
         )
+    elif network.batch_norm:
+        both = top_eigenvalue(network, np.concatenate([here, unit_rows(network, here)]))
+        top[finite], effective[finite] = np.split(both, 2)
+    else:
+        top[finite] = effective[finite] = top_eigenvalue(network, here)
     shape = thetas.shape[:-1]
-    return Curvature(*(a.reshape(shape) for a in (top, effective, kappa, tols)))
+    return Curvature(*(a.reshape(shape) for a in (top, effective, kappas, tols)))
+
+
+def top_eigenvalue(network: Network, thetas: np.ndarray) -> np.ndarray:
+    """The Hessian's largest eigenvalue at each θ of ``thetas`` (n, P), finite, by Lanczos
+    iteration on exact Hessian-vector products (forward over reverse), all θs in lockstep, with
+    full reorthogonalisation, from one fixed random start vector. A θ's value is final when the
+    Ritz value's residual ‖Hv − λv‖ (which bounds its error) is below LANCZOS_TOL × its size,
+    or after P steps (then it is exact)."""
+    thetas = np.asarray(thetas, dtype=float)
+    m, p = thetas.shape
+    hvp = _hvp(network)
+    basis = np.zeros((m, p + 1, p))
+    start = np.random.default_rng(0).standard_normal(p)
+    basis[:, 0] = start / np.linalg.norm(start)
+    alpha, beta = np.zeros((m, p)), np.zeros((m, p))
+    top, done = np.full(m, np.nan), np.zeros(m, dtype=bool)
+    for j in range(p):
+        w = np.array(hvp(thetas, basis[:, j]))
+        alpha[:, j] = np.einsum("mp,mp->m", w, basis[:, j])
+        for _ in range(2):  # twice is enough (Parlett's "twice is enough")
+            w -= np.einsum("mk,mkp->mp", np.einsum("mkp,mp->mk", basis[:, : j + 1], w),
+                           basis[:, : j + 1])  # fmt: skip
+        beta[:, j] = np.linalg.norm(w, axis=1)
+        basis[:, j + 1] = w / np.where(beta[:, j] > 0, beta[:, j], 1.0)[:, None]
+        if j % 4 == 3 or j == p - 1 or np.any(beta[:, j] == 0):
+            tri = np.zeros((m, j + 1, j + 1))
+            index = np.arange(j + 1)
+            tri[:, index, index] = alpha[:, : j + 1]
+            tri[:, index[:-1], index[1:]] = tri[:, index[1:], index[:-1]] = beta[:, :j]
+            ritz, vectors = np.linalg.eigh(tri)
+            residual = beta[:, j] * np.abs(vectors[:, -1, -1])
+            now = ~done & ((residual <= LANCZOS_TOL * np.abs(ritz).max(axis=1)) | (j == p - 1))
+            top[now], done[now] = ritz[now, -1], True
+            if done.all():
+                break
+    return top
+
+
+@functools.lru_cache(maxsize=16)
+def _hvp_of(arch: object, n_samples: int) -> Callable:
+    """(θs, vs, x, y) -> H(θ)·v per row, compiled per architecture (jax imported here, on first
+    use, as nets.kernels)."""
+    import jax
+
+    from nets.kernels import loss_fn
+
+    grad = jax.grad(loss_fn(arch))
+
+    def hvp(theta, v, x, y):
+        return jax.jvp(lambda t: grad(t, x, y), (theta,), (v,))[1]
+
+    return jax.jit(jax.vmap(hvp, in_axes=(0, 0, None, None)))
+
+
+def _hvp(network: Network) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """H·v for rows of θs and vs (m, P), padded to a power of two rows (few compilations)."""
+    compiled = _hvp_of(network.arch, network.n_samples)
+
+    def hvp(thetas: np.ndarray, vs: np.ndarray) -> np.ndarray:
+        m = len(thetas)
+        size = max(8, 1 << max(m - 1, 0).bit_length())
+        pad = np.zeros((size - m, thetas.shape[1]))
+        out = compiled(np.concatenate([thetas, pad + thetas[:1]]), np.concatenate([vs, pad]),
+                       network.inputs, network.targets)  # fmt: skip
+        return np.asarray(out)[:m]
+
+    return hvp
 
 
 def _eigenvalues(network: Network, thetas: np.ndarray, kept: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import nets
-from nets.curvature import MAX_POINTS, flat_coordinates, unit_rows
+from nets.curvature import MAX_POINTS, flat_coordinates, top_eigenvalue, unit_rows
 
 BN = nets.mlp((1, 4, 3, 1), activation="relu", batch_norm=True)
 PLAIN = nets.mlp((1, 4, 3, 1), activation="relu")
@@ -63,11 +63,13 @@ def test_effective_top_is_lambda_max_at_unit_rows_by_central_differences(network
     for seed in (0, 1):
         theta = point(network, seed)
         unit = by_hand_unit_rows(network, theta)
-        found = nets.curvature(network, theta)
         expected = np.linalg.eigvalsh(central_hessian(network, unit))[-1]
-        assert found.effective_top == pytest.approx(expected, rel=1e-6)
         raw = np.linalg.eigvalsh(central_hessian(network, theta))[-1]
-        assert found.top == pytest.approx(raw, rel=1e-6)
+        for kappa in (True, False):  # the dense path and Lanczos
+            found = nets.curvature(network, theta, kappa=kappa)
+            assert found.effective_top == pytest.approx(expected, rel=1e-6)
+            assert found.top == pytest.approx(raw, rel=1e-6)
+            assert np.isnan(found.kappa) != kappa
         np.testing.assert_allclose(unit_rows(network, theta), unit, rtol=1e-15)
 
 
@@ -98,6 +100,9 @@ def test_without_batch_norm_top_and_effective_top_are_the_same():
     found = nets.curvature(PLAIN, thetas)
     assert found.top.shape == (3,)
     np.testing.assert_array_equal(found.effective_top, found.top)
+    fast = nets.curvature(PLAIN, thetas, kappa=False)
+    np.testing.assert_array_equal(fast.effective_top, fast.top)
+    np.testing.assert_allclose(fast.top, found.top, rtol=1e-10)
     np.testing.assert_array_equal(unit_rows(PLAIN, thetas), thetas)
     for theta, top in zip(thetas, found.top, strict=True):
         assert top == pytest.approx(np.linalg.eigvalsh(central_hessian(PLAIN, theta))[-1], rel=1e-6)
@@ -117,10 +122,25 @@ def test_kappa_leaves_out_exactly_the_flat_coordinates_and_states_its_cutoff():
     assert found.kappa == pytest.approx(lam[-1] / lam[lam > found.zero_tols][0], rel=1e-4)
 
 
+def test_lanczos_matches_the_dense_spectrum_on_many_points_and_a_degenerate_top():
+    thetas = np.stack([point(BN, s) for s in range(12)])
+    fast = top_eigenvalue(BN, thetas)
+    dense = np.linalg.eigvalsh(BN.hessian(thetas))[:, -1]
+    np.testing.assert_allclose(fast, dense, rtol=1e-10)
+    # every unit of the last hidden layer dead: the output is its bias alone, H has the single
+    # nonzero eigenvalue 2 (∂²/∂b² of the mean of (b − y)²); the start vector still finds it
+    dead = point(PLAIN, 4)
+    last = PLAIN.layers[1]
+    dead[last.start + last.n_out * last.n_in : last.stop] = -100.0
+    assert top_eigenvalue(PLAIN, dead[None])[0] == pytest.approx(2.0, rel=1e-12)
+
+
 def test_non_finite_thetas_give_nan_and_limits_raise():
     theta = point(BN, 0)
-    found = nets.curvature(BN, np.stack([theta, np.full(BN.n_params, np.nan)]))
-    assert np.isfinite(found.top[0]) and np.isnan(found.top[1]) and np.isnan(found.effective_top[1])
+    for kappa in (True, False):
+        found = nets.curvature(BN, np.stack([theta, np.full(BN.n_params, np.nan)]), kappa=kappa)
+        assert np.isfinite(found.top[0]) and np.isnan(found.top[1])
+        assert np.isfinite(found.effective_top[0]) and np.isnan(found.effective_top[1])
     with pytest.raises(ValueError, match="at most"):
         nets.curvature(BN, np.zeros((MAX_POINTS + 1, BN.n_params)))
     with pytest.raises(ValueError, match="shape"):
