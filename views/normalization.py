@@ -867,12 +867,20 @@ def order(smaller: np.ndarray, larger: np.ndarray) -> tuple[int, int]:
     return int(np.sum(smaller[both] < larger[both])), int(both.sum())
 
 
-def seeds_phrase(count: int, total: int) -> str:
+def with_bn(count: int, total: int, *, smaller: bool) -> str:
+    """How the batch-norm net compares over the seeds: ``count`` of ``total`` seeds in which it
+    is the smaller (``smaller``) or the larger one."""
     if count == total:
-        return _("in every seed")
+        return _("smaller with batch norm in every seed") if smaller else _(
+            "larger with batch norm in every seed")  # fmt: skip
     if count == 0:
-        return _("in no seed")
-    return _("in {count} of {total} seeds").format(count=count, total=total)
+        return _("larger with batch norm in every seed") if smaller else _(
+            "smaller with batch norm in every seed")  # fmt: skip
+    if smaller:
+        return _("smaller with batch norm in {count} of {total} seeds").format(
+            count=count, total=total
+        )
+    return _("larger with batch norm in {count} of {total} seeds").format(count=count, total=total)
 
 
 def diverged_count(run: compare.Run, r: int) -> int:
@@ -940,9 +948,9 @@ def network_reading(setting: Comparing, found: compare.Comparison, r: int) -> st
     larger, both = order(effective[0], effective[1])
     parts.append(_("With the scale fixed (rows feeding a batch norm at unit length), the top "
                    "eigenvalue ends at {plain} without and {bn} with batch norm, whose raw λmax "
-                   "is {raw}: larger with batch norm {where}.").format(
+                   "is {raw}: {where}.").format(
         plain=span(effective[0]), bn=span(effective[1]), raw=span(bn.top[-1, :, r]),
-        where=seeds_phrase(larger, both)))  # fmt: skip
+        where=with_bn(larger, both, smaller=False)))  # fmt: skip
     return " ".join(parts)
 
 
@@ -972,12 +980,11 @@ def smoothness_reading(setting: Comparing, found: compare.Comparison, r: int) ->
     relative = [run.loss_range(relative=True)[-1, :, r] for run in found]
     absolute = [run.loss_range()[-1, :, r] for run in found]
     beta = [run.beta[-1, :, r] for run in found]
-    words = [seeds_phrase(*order(a[1], a[0])) for a in (relative, absolute, beta)]
+    words = [with_bn(*order(a[1], a[0]), smaller=True) for a in (relative, absolute, beta)]
     return _("At the last step, along −∇L the loss varies by {rel_p} of itself without batch norm "
-             "and {rel_b} with it (smaller with batch norm {rel_where}); in absolute terms by "
-             "{abs_p} and {abs_b} (smaller with batch norm {abs_where}). The effective "
-             "β-smoothness is {beta_p} and {beta_b} (smaller with batch norm "
-             "{beta_where}).").format(
+             "and {rel_b} with it ({rel_where}); in absolute terms by {abs_p} and {abs_b} "
+             "({abs_where}). The effective β-smoothness is {beta_p} and {beta_b} "
+             "({beta_where}).").format(
         rel_p=span(relative[0]), rel_b=span(relative[1]), rel_where=words[0],
         abs_p=span(absolute[0]), abs_b=span(absolute[1]), abs_where=words[1],
         beta_p=span(beta[0]), beta_b=span(beta[1]), beta_where=words[2])  # fmt: skip

@@ -280,9 +280,11 @@ def spread_figure(
         layout[f"yaxis{suffix}"] |= log_axis(values) | dict(range=_log_range(np.array(values)))
         if shared_y and i:
             layout[f"yaxis{suffix}"]["showticklabels"] = False
+    base = base_layout(height, top=30, bottom=80)
     if y_title:
         layout["yaxis"]["title"] = y_title
-    return go.Figure(data=data, layout=layout | base_layout(height, top=30, bottom=80))
+        base["margin"] = base["margin"] | dict(l=70)  # room for the title beside the ticks
+    return go.Figure(data=data, layout=layout | base)
 
 
 def _faint(color: str, alpha: float = 0.3) -> str:
