@@ -79,9 +79,10 @@ def checkpoint_steps(steps: int, count: int) -> np.ndarray:
     return np.unique(np.rint(np.linspace(0, steps, count)).astype(int))
 
 
-def band_etas(rate: float) -> np.ndarray:
-    """The step sizes of the smoothness band around a run's η."""
-    return rate * np.geomspace(*BAND, BAND_POINTS)
+def band_etas(rate: float | np.ndarray) -> np.ndarray:
+    """The step sizes of the smoothness band around a run's η, (BAND_POINTS,) (or one row per
+    rate of an array of rates)."""
+    return np.multiply.outer(rate, np.geomspace(*BAND, BAND_POINTS))
 
 
 def at_rate(optimizer: Optimizer, rate: float) -> Optimizer:
@@ -167,13 +168,15 @@ def _run(
     top, effective = _curvature(network, at, tick)
     bands = np.full((2, *at.shape[:2], 2), np.nan)
     beta = np.full(at.shape[:2], np.nan)
-    for c, k in np.ndindex(*at.shape[:2]):
-        tick()
-        if np.all(np.isfinite(at[c, k])):
-            found = smoothness(network, at[c, k], band_etas(rates[k % len(rates)]))
-            bands[0, c, k] = np.min(found.losses), np.max(found.losses)
-            bands[1, c, k] = np.min(found.grad_changes), np.max(found.grad_changes)
-            beta[c, k] = found.beta
+    finite = np.all(np.isfinite(at), axis=-1)  # (C, S·R)
+    tick(int(finite.size))
+    if finite.any():  # every checkpoint of every run in one batch: three calls of the network
+        index = np.nonzero(finite)
+        found = smoothness(network, at[finite], band_etas(rates[index[1] % len(rates)]))
+        bands[0][finite] = np.stack([found.losses.min(axis=1), found.losses.max(axis=1)], axis=1)
+        bands[1][finite] = np.stack([found.grad_changes.min(axis=1),
+                                     found.grad_changes.max(axis=1)], axis=1)  # fmt: skip
+        beta[finite] = found.beta
     if network.activation == "relu":
         dead = np.where(np.isfinite(at).all(axis=-1), dead_units(network, np.nan_to_num(at)),
                         np.nan)  # fmt: skip
