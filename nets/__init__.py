@@ -19,6 +19,7 @@ from nets.critical import (
     find_critical,
     nearest_level,
 )
+from nets.curvature import Curvature, curvature
 from nets.landscape import (
     MAX_ETAS,
     MAX_SLICE_POINTS,
@@ -54,10 +55,7 @@ from nets.survey import (
     MAX_STEPS,
     PROCEDURES,
     RELATIVE_ZERO,
-    ZERO_TOL,  # curvature's name for RELATIVE_ZERO until it moves to nets/curvature.py
-    Curvature,
     Survey,
-    curvature,
     default_optimizer,
     relative_minimum_ratio,
     starts,
@@ -86,7 +84,6 @@ __all__ = [
     "PROCEDURES",
     "RELATIVE_ZERO",
     "TASKS",
-    "ZERO_TOL",
     "Critical",
     "Curvature",
     "Levels",

@@ -170,35 +170,60 @@ def project_path(
 
 class Smoothness(NamedTuple):
     """Santurkar et al.'s measures along −∇L(θ), per η: ``losses``, ``grad_changes``, and
-    ``beta`` (see ``smoothness``)."""
+    ``beta`` (see ``smoothness``), with ``loss`` L(θ) itself, which ``relative_range`` divides
+    by. For many θs, each field has their axis first."""
 
     etas: np.ndarray
     losses: np.ndarray
     grad_changes: np.ndarray
-    beta: float
+    beta: float | np.ndarray
+    loss: float | np.ndarray
+
+    @property
+    def loss_range(self) -> float | np.ndarray:
+        """How much the loss varies over the step sizes: largest minus least."""
+        return np.ptp(self.losses, axis=-1)
+
+    @property
+    def relative_range(self) -> float | np.ndarray:
+        """``loss_range`` divided by L(θ): a smaller loss varies less in absolute terms alone."""
+        return self.loss_range / self.loss
 
 
 def smoothness(network: Network, theta: np.ndarray, etas: Sequence[float]) -> Smoothness:
     """The three measures of Santurkar et al. 2018 (arXiv 1805.11604, section 3.1, figure 4) at
-    one θ, along the gradient step θᵢ = θ − ηᵢ∇L(θ):
+    θ, along the gradient step θᵢ = θ − ηᵢ∇L(θ):
 
         losses[i]       = L(θᵢ)                            "loss landscape" (its variation)
         grad_changes[i] = ‖∇L(θᵢ) − ∇L(θ)‖                 "gradient predictiveness"
         beta            = maxᵢ ‖∇L(θᵢ) − ∇L(θ)‖ / ‖θᵢ − θ‖  "effective β-smoothness"
 
     with ‖θᵢ − θ‖ = ηᵢ‖∇L(θ)‖ (ηᵢ = 0 left out of the maximum). The paper plots the range of the
-    first two over η at each training step, and the third along training.
+    first two over η at each training step, and the third along training. θ may be many, (n, P),
+    each with its own step sizes (``etas`` (n, k)) or the same ones (k,): then every field has
+    the θs' axis first, and the whole batch costs three calls of the network.
     """
     theta = np.asarray(theta, dtype=float)
-    etas = np.asarray(etas, dtype=float).ravel()
-    if theta.shape != (network.n_params,):
-        raise ValueError(f"θ must have shape ({network.n_params},)")
-    if not (1 <= len(etas) <= MAX_ETAS and np.all(np.isfinite(etas)) and np.all(etas >= 0)):
-        raise ValueError(f"etas must be 1 to {MAX_ETAS} finite numbers >= 0")
-    g = network.grad(theta)
-    steps = theta - etas[:, None] * g
-    changes = np.linalg.norm(network.grad(steps) - g, axis=1)
-    moved = etas * np.linalg.norm(g)
+    many = theta.ndim == 2
+    thetas = np.atleast_2d(theta)
+    etas = np.asarray(etas, dtype=float)
+    if thetas.ndim != 2 or thetas.shape[1] != network.n_params or not 1 <= len(thetas) <= MAX_ETAS:
+        raise ValueError(f"θ must have shape ({network.n_params},) or (n, {network.n_params})")
+    etas = np.broadcast_to(etas, (len(thetas), etas.shape[-1])) if etas.ndim in (1, 2) and (
+        etas.ndim == 1 or len(etas) == len(thetas)) else np.empty((0, 0))  # fmt: skip
+    if not (1 <= etas.shape[1] <= MAX_ETAS and np.all(np.isfinite(etas)) and np.all(etas >= 0)):
+        raise ValueError(f"etas must be 1 to {MAX_ETAS} finite numbers >= 0 (per θ)")
+    check_work(network, len(thetas) * (etas.shape[1] + 1) * 4)
+    g = network.grad(thetas)
+    steps = thetas[:, None] - etas[..., None] * g[:, None]  # (n, k, P)
+    flat = steps.reshape(-1, network.n_params)
+    changes = np.linalg.norm(network.grad(flat).reshape(steps.shape) - g[:, None], axis=-1)
+    moved = etas * np.linalg.norm(g, axis=-1, keepdims=True)
     ratios = np.divide(changes, moved, where=moved > 0, out=np.full_like(changes, np.nan))
-    beta = float(np.nanmax(ratios)) if np.any(moved > 0) else float("nan")
-    return Smoothness(etas, network.loss(steps), changes, beta)
+    some = np.any(moved > 0, axis=-1)
+    beta = np.where(some, np.nanmax(np.where(some[:, None], ratios, 0.0), axis=-1), np.nan)
+    losses = network.loss(np.concatenate([flat, thetas]))
+    found = Smoothness(etas, losses[: flat.shape[0]].reshape(etas.shape), changes, beta,
+                       losses[flat.shape[0] :])  # fmt: skip
+    return found if many else Smoothness(found.etas[0], found.losses[0], found.grad_changes[0],
+                                         float(found.beta[0]), float(found.loss[0]))  # fmt: skip

@@ -14,12 +14,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from nets.curvature import curvature
 from nets.landscape import Slice, hessian_plane
 from nets.model import Network
 from nets.survey import (
     CUTOFFS,
     Survey,
-    curvature,
     relative_minimum_ratio,
     starts,
     train_network,

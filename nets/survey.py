@@ -26,14 +26,13 @@ import numpy as np
 
 import optimizers
 from nets.critical import find_critical
-from nets.model import Network, check_seconds, check_work, is_integer
+from nets.model import Network, check_seconds, is_integer
 from optimizers.engine import check
 from optimizers.rules import Optimizer
 
 MAX_RUNS = 100
 MAX_STEPS = 10_000  # training steps
 MAX_REFINE_STEPS = 1_000  # Newton steps after training
-MAX_POINTS = 1_000  # θs per curvature call
 BOUND = 1e6  # a run whose parameter leaves [−BOUND, BOUND] has diverged (optimizers.train)
 GRAD_TOL = 1e-8  # ‖∇L‖ at or below this counts as a critical point
 RELATIVE_ZERO = 1e-7  # eigenvalues within RELATIVE_ZERO × max|λ| of zero count as zero
@@ -43,10 +42,6 @@ CUTOFFS = (0.0, 1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3)
 BUDGETS = (0, 3, 10, 30, 100, 300, 1000)
 PROCEDURES = ("homework", "finder", "minimum")
 
-# curvature (below) moves to nets/curvature.py in another branch and still reads these two names;
-# the survey's own are RELATIVE_ZERO and relative_minimum_ratio. Remove both when it has moved.
-ZERO_TOL = RELATIVE_ZERO
-_check = check
 
 Progress = Callable[[int, int], None]
 
@@ -83,15 +78,6 @@ class Survey(NamedTuple):
     budget_eigenvalues: np.ndarray
 
 
-class Curvature(NamedTuple):
-    """Per θ: the top Hessian eigenvalue λmax, κ = λmax / λ₊ with λ₊ the smallest eigenvalue above
-    the zero tolerance (NaN when none is), and that tolerance."""
-
-    top: np.ndarray
-    kappa: np.ndarray
-    zero_tols: np.ndarray
-
-
 def relative_minimum_ratio(
     eigenvalues: np.ndarray, zero_tol: float = RELATIVE_ZERO
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -106,9 +92,6 @@ def relative_minimum_ratio(
     tol = zero_tol * np.max(np.abs(lam), axis=-1)
     ratio = np.mean(lam > tol[..., None], axis=-1)
     return np.where(np.isfinite(tol), ratio, np.nan), tol
-
-
-minimum_ratio = relative_minimum_ratio  # curvature's name for it (see ZERO_TOL above)
 
 
 def starts(network: Network, runs: int, seed: int = 0) -> np.ndarray:
@@ -227,22 +210,6 @@ def survey(
         budget_grad_norms=np.array(norms),
         budget_eigenvalues=np.array(spectra),
     )
-
-
-def curvature(network: Network, thetas: np.ndarray, *, zero_tol: float = ZERO_TOL) -> Curvature:
-    """The exact Hessian's top eigenvalue and κ of its positive part at each θ of ``thetas``
-    ((n, P), e.g. checkpoints of a training path, or (P,) for one point: then scalars)."""
-    thetas = np.asarray(thetas, dtype=float)
-    flat = thetas.reshape(-1, network.n_params)
-    _check(len(flat) <= MAX_POINTS, f"at most {MAX_POINTS} points per call")
-    check_work(network, len(flat) * 3 * network.n_params)
-    lam = network.spectrum(flat)[0]
-    _, tols = minimum_ratio(lam, zero_tol)
-    smallest = np.min(np.where(lam > tols[:, None], lam, np.inf), axis=1)
-    top = lam[:, -1]
-    kappa = np.where(np.isfinite(smallest), top / smallest, np.nan)
-    shape = thetas.shape[:-1]
-    return Curvature(top.reshape(shape), kappa.reshape(shape), tols.reshape(shape))
 
 
 def _ticker(progress: Progress | None, total: int) -> Callable[[], None]:

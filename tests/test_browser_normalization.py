@@ -1,15 +1,17 @@
 """The normalization page in Chromium: every chart draws, Play animates the raw and standardized
 panels together over steady backgrounds, a preset link tells its story, and changes in a row
 across the sidebar, the run's popover, the batch-norm controls and both fragments all reach the
-link, which a new browser opens to the same view. The real-network section likewise: its four
-charts draw, changes to it and the sidebar reach the link, and a network preset's link works."""
+link, which a new browser opens to the same view. The real-network section likewise, cold: its
+five charts draw (median lines and seed bands), its sentences show in English and Chinese,
+changes to it and the sidebar reach the link, and a network preset's link works."""
 
 import pytest
 from helpers import choose, nudge, screenshot, view_in_new_browser, view_state, wait_idle
 
 pytestmark = pytest.mark.browser
 
-CHARTS = 12  # 8, then the real-network section's curvature, losses, bands and slices
+CHARTS = 13  # 8, then the real-network section's sharpness, scale-free λmax, losses, smoothness
+# along the gradient and slices
 COLD = 180_000  # ms: the first load trains and compiles the section's two networks (~10 s idle)
 PAIR = (
     "[...document.querySelectorAll('.js-plotly-plot')]"
@@ -97,7 +99,7 @@ def section(page) -> dict:
             const role = r => plots.find(p => p._fullData.some(t => t.meta && t.meta.role === r));
             const slices = plots.filter(p => p.layout.images && p.layout.images.length === 2)
                                 .find(p => JSON.stringify(p.layout).includes('random direction'));
-            return {charts: ['top', 'loss', 'loss_band'].map(r => role(r)
+            return {charts: ['sharpness', 'effective', 'loss', 'range_relative'].map(r => role(r)
                                  && role(r).querySelectorAll('.trace').length),
                     images: slices && slices.querySelectorAll('.imagelayer image').length}; }"""
     )
@@ -108,9 +110,12 @@ def test_the_network_section_draws_and_its_changes_reach_the_link(app_url, page,
     page.goto(f"{app_url}/normalization")
     wait_idle(page, charts=CHARTS, timeout=COLD)
     drawn = section(page)
-    assert all(count and count >= 2 for count in drawn["charts"]) and drawn["images"] == 2
+    assert all(count and count >= 6 for count in drawn["charts"]) and drawn["images"] == 2
+    assert page.get_by_text("over 5 seeds (0–4)").first.is_visible()
     page.get_by_role("heading", name="On a real network").scroll_into_view_if_needed()
     screenshot(page, "normalization-network")
+    page.get_by_text("At the last step, along −∇L").first.scroll_into_view_if_needed()
+    screenshot(page, "normalization-network-smoothness")
     nudge(page, "training steps", charts=CHARTS, expect="bnn_steps=250")  # the fragment
     choose(page, "η to look at", "0.01", then="bnn_look=0.01", charts=CHARTS, exact=True)
     nudge(page, "steps", charts=CHARTS)  # the sidebar: a full rerun after the fragment
@@ -133,5 +138,16 @@ def test_a_network_preset_link_tells_its_story(app_url, page):
     assert "bnn_steps=400" in page.url
     assert page.get_by_text("Cohen et al.'s edge of stability").first.is_visible()
     assert page.get_by_text("At η = 0.3, after 400 steps").first.is_visible()
+    assert page.get_by_text("at the limit (within 20 %) in every seed").first.is_visible()
     page.get_by_role("heading", name="On a real network").scroll_into_view_if_needed()
     screenshot(page, "normalization-network-sharpness")
+
+
+def test_the_network_section_in_chinese(app_url, page):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{app_url}/normalization?lang=zh")
+    wait_idle(page, charts=CHARTS, timeout=COLD)
+    assert all(count and count >= 6 for count in section(page)["charts"])
+    assert page.locator("[data-testid=stException]").count() == 0
+    page.locator(".js-plotly-plot").nth(8).scroll_into_view_if_needed()  # the section's first
+    screenshot(page, "normalization-network-zh")

@@ -134,6 +134,27 @@ def test_smoothness_equals_a_direct_computation(theta):
     assert tiny == pytest.approx(np.linalg.norm(NETWORK.hessian(theta) @ unit), rel=1e-4)
 
 
+def test_smoothness_of_many_points_is_each_points_own_and_its_ranges_are_direct(theta):
+    thetas = np.stack([theta, NETWORK.init(1), theta + 0.1])
+    etas = np.array([[0.01, 0.1, 0.3], [0.02, 0.2, 0.5], [0.0, 0.05, 0.4]])
+    many = nets.smoothness(NETWORK, thetas, etas)
+    assert many.losses.shape == many.grad_changes.shape == (3, 3) and many.beta.shape == (3,)
+    for i, (point, own) in enumerate(zip(thetas, etas, strict=True)):
+        one = nets.smoothness(NETWORK, point, own)
+        np.testing.assert_allclose(many.losses[i], one.losses, rtol=1e-13)
+        np.testing.assert_allclose(many.grad_changes[i], one.grad_changes, rtol=1e-10, atol=1e-15)
+        assert many.beta[i] == pytest.approx(one.beta, rel=1e-10)
+        assert one.loss == pytest.approx(NETWORK.loss(point), rel=1e-14)
+        spread = max(NETWORK.loss(point - e * NETWORK.grad(point)) for e in own) - min(
+            NETWORK.loss(point - e * NETWORK.grad(point)) for e in own)  # fmt: skip
+        assert one.loss_range == pytest.approx(spread, rel=1e-10)
+        assert one.relative_range == pytest.approx(spread / NETWORK.loss(point), rel=1e-10)
+    shared = nets.smoothness(NETWORK, thetas, etas[0])  # the same step sizes for every θ
+    np.testing.assert_allclose(shared.etas, np.tile(etas[0], (3, 1)))
+    with pytest.raises(ValueError, match="etas"):
+        nets.smoothness(NETWORK, thetas, etas[:2])
+
+
 def test_a_large_network_allows_fewer_slice_points_and_refuses_more(theta):
     assert nets.random_plane(NETWORK, theta).max_points == nets.MAX_SLICE_POINTS
     big = nets.mlp((1, 64, 5, 1), n_samples=nets.MAX_SAMPLES)

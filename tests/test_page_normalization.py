@@ -119,7 +119,7 @@ def test_every_section_draws(default):
     notes = [histograms["layout"][f"xaxis{s}"]["title"]["text"] for s in ("", "2", "3")]
     assert notes[1:] == ["mean 0, sd 1", "mean 0, sd 1"]  # ẑ and γẑ + β at γ = 1, β = 0
     assert titled(default, "Test loss by test batch size")
-    assert len(figures(default)) == 12  # 4 of them in the real network's section
+    assert len(figures(default)) == 13  # 5 of them in the real network's section
 
 
 def test_scale_invariance_is_checked_against_torch(default):

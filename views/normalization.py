@@ -13,7 +13,7 @@ import streamlit as st
 
 from i18n import N_, _
 from nets import compare
-from optimizers import Trajectory, simulate, simulate_many
+from optimizers import Trajectory, make_optimizer, simulate, simulate_many
 from surfaces.normalization import (
     BN_MOMENTUM,
     EPS,
@@ -58,14 +58,14 @@ from viz import Panel, background_image, panels_figure, step_curves_figure, traj
 from viz.networks import Still, log_background
 from viz.normalization import (
     NET_COLORS,
+    SpreadPanel,
     add_gradient_arrows,
     angle_loss_figure,
-    bands_figure,
-    curvature_figure,
     eval_batch_figure,
     histograms_figure,
-    loss_curves_figure,
     running_stats_figure,
+    spread,
+    spread_figure,
 )
 
 SEED = 45  # a typical sample: κ = 1.41×10⁵ raw, 1.05 standardized (medians 1.41×10⁵, 1.04)
@@ -119,28 +119,32 @@ PRESETS = {
         {"bn_batch": 8, "bn_train_steps": 300},
     ),
     N_("A real network: batch norm trains faster"): Preset(
-        N_("At η = 0.01 and at η = 0.1 the ReLU network with batch norm ends 200 steps of "
-           "gradient descent with a loss more than 100 times lower than the same network "
-           "without it. Yet its top eigenvalue is the larger one, by more than a factor of 3: "
-           "what batch norm smooths here is the loss along the gradient, which varies more "
-           "than 100 times less over the step sizes η/2 to 4η at η = 0.1, not the sharpest "
-           "direction. At η = 1 neither net trains: the plain net's units die (its output no "
-           "longer depends on x) and the batch-norm net diverges."),
+        N_("Over 5 starts, at η = 0.01 and at η = 0.1 the ReLU network with batch norm ends 200 "
+           "steps of gradient descent with a loss at least 20 times lower than the same network "
+           "without it, in every start. Part of that is dead units: the plain net starts with 8 "
+           "to 11 of its 24 units dead, the batch-norm net with none. Its surface is not the "
+           "flatter one: with the scale fixed, its top eigenvalue ends larger in every start. At "
+           "η = 1 neither trains: the plain net's units die until its output no longer depends "
+           "on x (η·λmax is then exactly 2, the output bias's own curvature), and the "
+           "batch-norm net diverges from 2 of the 5 starts and ends above its starting loss "
+           "from the others."),
         {"bnn_lrs": [0.01, 0.1, 1.0], "bnn_steps": 200},
     ),
     N_("A real network: the step size sets the sharpness"): Preset(
-        N_("At η = 0.3, from step 100 on, the top eigenvalue of both networks stays within "
-           "20 % of 2/η ≈ 6.7, with batch norm or without: gradient descent climbs until the "
-           "surface is as sharp as its step allows (Cohen et al.'s edge of stability). At "
-           "η = 0.03 both end far below 2/η ≈ 67. Batch norm still ends with a loss more than "
-           "10 times lower at both rates."),
+        N_("At η = 0.3, from step 200 on, η·λmax of both networks stays within 20 % of 2 in "
+           "every one of 5 starts, with batch norm or without: gradient descent climbs until "
+           "the surface is as sharp as its step allows (Cohen et al.'s edge of stability). At "
+           "η = 0.03 both stay below 2. Batch norm still ends with a loss more than 10 times "
+           "lower at both rates, in every start."),
         {"bnn_lrs": [0.03, 0.3], "bnn_steps": 400},  # the η looked at: 0.3, the larger
     ),
     N_("A real network: tanh units"): Preset(
-        N_("With tanh units batch norm's lead shrinks to a factor below 3 in the loss, and its "
-           "surface is the rougher one: at η = 0.01 its top eigenvalue passes 100 while the "
-           "plain net's stays below 5, and its loss varies more along the gradient at every "
-           "checkpoint after the start. Both nets diverge at η = 1."),
+        N_("With tanh units batch norm's lead nearly vanishes: at η = 0.01 it ends lower in "
+           "every one of 5 starts but by less than a factor of 3, and at η = 0.1 it is lower "
+           "in only some of them. Its surface is the rougher one: with the scale fixed its top "
+           "eigenvalue ends larger in every start at both rates, and at η = 0.01 the loss "
+           "varies more along the gradient, relative to the loss, in every start. Both nets "
+           "diverge at η = 1 from every start."),
         {"bnn_act": "tanh", "bnn_lrs": [0.01, 0.1, 1.0], "bnn_look": 0.01},
     ),
 }  # fmt: skip
@@ -616,12 +620,15 @@ RATE_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 DEFAULT_RATES = [0.01, 0.1, 1.0]
 NET_OPTIMIZERS = ("sgd", "momentum", "adam")  # torch's defaults (momentum 0.9)
 CHECKPOINTS = 5
+SEEDS = 5  # every figure is a median and a range over this many starts
+EDGE_BAND = 0.2  # η·λmax within 20 % of the limit counts as "at the edge"
 SLICE_RESOLUTION = 100  # 10⁴ loss evaluations per panel
 NETS = (N_("without batch norm"), N_("with batch norm"))
 
 
 class Comparing(NamedTuple):
-    """The section's settings (the cache key): architecture, optimizer, rates, steps, seed."""
+    """The section's settings (the cache key): architecture, optimizer, rates, steps, and the
+    first of the SEEDS seeds."""
 
     arch: str
     activation: str
@@ -630,33 +637,52 @@ class Comparing(NamedTuple):
     steps: int
     seed: int
 
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return tuple(range(self.seed, self.seed + SEEDS))
+
 
 def comparison_of(setting: Comparing, progress=None) -> compare.Comparison:
-    """Both networks trained at every rate and measured (seconds the first time, then shared)."""
+    """Both networks trained at every rate from every seed and measured (seconds the first time,
+    then shared)."""
     return computed_once("bn comparison", setting, lambda: compare.compare(
-        ARCHS[setting.arch], activation=setting.activation, rates=setting.rates,
-        steps=setting.steps, optimizer=setting.optimizer, checkpoints=CHECKPOINTS,
-        seed=setting.seed, progress=progress,
+        ARCHS[setting.arch], make_optimizer(setting.optimizer), activation=setting.activation,
+        rates=setting.rates, steps=setting.steps, checkpoints=CHECKPOINTS, seeds=setting.seeds,
+        progress=progress,
     ))  # fmt: skip
+
+
+def edge(optimizer: str) -> float | None:
+    """The largest η·λmax at which the optimizer's step is stable on a quadratic: 2 for gradient
+    descent, 2(1 + μ) with torch's heavy-ball momentum μ; None for Adam, whose step is divided
+    by its own running scale."""
+    hyper = make_optimizer(optimizer).hyper
+    if optimizer == "adam":
+        return None
+    return 2 * (1 + hyper.get("momentum", 0.0))
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def slices_of(setting: Comparing, rate: int) -> list[tuple[object, tuple[dict, object]]]:
-    """The random planes through both end points at rate number ``rate``, with backgrounds."""
+    """The random planes through both end points at rate number ``rate`` (the first seed), with
+    backgrounds."""
     pieces = compare.end_slices(comparison_of(setting), rate, seed=setting.seed)
     return [(piece, log_background(piece, SLICE_RESOLUTION)) for piece in pieces]
 
 
 @url.fragment
 def real_network() -> None:
-    """The same network with and without batch norm: curvature, smoothness, losses, slices."""
+    """The same network with and without batch norm over several seeds: the step against the
+    curvature, scale-free curvature, losses, smoothness along the gradient, dead units, slices."""
     st.header(_("On a real network"))
     st.markdown(
         _("The claim: batch normalization changes the conditioning of a network's error "
           "surface. Here one MLP fits sin(5πx)/(5πx) on 100 points, once as it is and once with "
           "a BatchNorm1d (training mode) after every hidden layer, from the same weights, by the "
-          "same optimizer at each learning rate; the exact Hessian is read at {n} checkpoints "
-          "of every run.").format(n=CHECKPOINTS)
+          "same optimizer at each learning rate, from {seeds} different starts; the exact "
+          "Hessian's top eigenvalue is read at {n} checkpoints of every run. Lines are medians "
+          "over the starts, bands run from the least to the largest.").format(
+            n=CHECKPOINTS, seeds=SEEDS)
     )  # fmt: skip
     setting, look = network_controls()
     if setting is None:
@@ -671,26 +697,30 @@ def real_network() -> None:
     slot.empty()
     r = setting.rates.index(look)
     st.markdown(network_reading(setting, found, r))
-    chart(curvature_view(setting))
-    st.caption(
-        _("Solid: without batch norm; dashed: with it; one colour per η. κ counts only "
-          "eigenvalues above 10⁻⁷ λmax, so it cannot exceed 10⁷.")
-    )  # fmt: skip
+    chart(sharpness_view(setting))
+    st.caption(sharpness_caption(setting))
+    chart(effective_view(setting))
+    st.caption(symmetry_note(setting.activation))
     chart(losses_view(setting))
-    chart(bands_view(setting, r))
+    chart(smoothness_view(setting, r))
+    st.markdown(smoothness_reading(setting, found, r))
     st.caption(
-        _("Santurkar et al.'s measures at η = {rate}: at each checkpoint, the least and largest "
-          "loss, and gradient change, over step sizes η′ from {low} to {high} along −∇L. "
-          "A narrow band: the gradient predicts the loss well.").format(
+        _("Santurkar et al.'s measures at η = {rate}: at each checkpoint, how much the loss "
+          "varies (largest minus least) over step sizes η′ from {low} to {high} along −∇L, "
+          "divided by the loss there and as it is, and the effective β-smoothness (the largest "
+          "‖∇L(θ − η′∇L) − ∇L(θ)‖ / ‖η′∇L‖).").format(
             rate=f"{look:g}", low=f"{compare.BAND[0] * look:g}", high=f"{compare.BAND[1] * look:g}")
     )  # fmt: skip
+    if setting.activation == "relu":
+        st.markdown(dead_reading(found, r))
     network_table(setting, found)
     chart(slices_view(setting, r))
     st.caption(
-        _("The loss on a random plane through each end point at η = {rate} (two Gaussian "
-          "directions, filter-normalised as in Li et al. 2018: each row of each weight matrix "
-          "scaled to that row's norm in θ; biases, γ and β not moved), [−1, 1]² in units of "
-          "the weights' own size, coloured by log₁₀ of the loss.").format(rate=f"{look:g}")
+        _("The loss on a random plane through each end point at η = {rate} from seed {seed} (two "
+          "Gaussian directions, filter-normalised as in Li et al. 2018: each row of each weight "
+          "matrix scaled to that row's norm in θ; biases, γ and β not moved), [−1, 1]² in units "
+          "of the weights' own size, coloured by log₁₀ of the loss: one start's picture, not a "
+          "median.").format(rate=f"{look:g}", seed=setting.seed)
     )  # fmt: skip
 
 
@@ -710,7 +740,7 @@ def network_controls() -> tuple[Comparing | None, float]:
         look = choice(_("η to look at"), "bnn_look", shown,
                       0.1 if 0.1 in shown else shown[len(shown) // 2])  # fmt: skip
     with columns[4]:
-        seed = int(number_input(_("seed"), "bnn_seed", 0, 10_000, 0))
+        seed = int(number_input(_("first seed"), "bnn_seed", 0, 10_000, 0))
     if not rates:
         st.info(_("Choose at least one learning rate."), icon="👆")
         return None, look
@@ -722,27 +752,83 @@ def net_names() -> list[str]:
     return [_(name) for name in NETS]
 
 
+def rate_title(rate: float) -> str:
+    return _("η = {rate}").format(rate=f"{rate:g}")
+
+
 @frozen_figure
-def curvature_view(setting: Comparing) -> go.Figure:
+def sharpness_view(setting: Comparing) -> go.Figure:
     found = comparison_of(setting)
-    nets = [(name, run.top, run.kappa) for name, run in zip(net_names(), found, strict=True)]
-    return curvature_figure(found.plain.checkpoints, setting.rates, nets,
-                            limits=setting.optimizer == "sgd")  # fmt: skip
+    limit = edge(setting.optimizer)
+    line = None if limit is None else (limit, _("the step's limit on a quadratic"))
+    panels = [SpreadPanel(rate_title(rate), "sharpness",
+                          [rate * run.top[:, :, r] for run in found], line)
+              for r, rate in enumerate(setting.rates)]  # fmt: skip
+    return spread_figure(found.plain.checkpoints, panels, net_names(), x_title=_("training step"),
+                         y_title=_("η·λmax"))  # fmt: skip
+
+
+def sharpness_caption(setting: Comparing) -> str:
+    limit = edge(setting.optimizer)
+    if limit is None:
+        return _("η·λmax along each run. Adam divides each step by its own running scale, so "
+                 "2/η does not bound its λmax; no limit is drawn.")  # fmt: skip
+    return _("η·λmax along each run against {limit}: on a quadratic, a step with η·λmax above "
+             "{limit} overshoots the sharpest direction and grows (2 for gradient descent, "
+             "2(1 + μ) with momentum μ). Gradient descent on a network tends to climb until it "
+             "sits near that line (the edge of stability, Cohen et al. 2021).").format(
+        limit=number(limit, 3))  # fmt: skip
+
+
+@frozen_figure
+def effective_view(setting: Comparing) -> go.Figure:
+    found = comparison_of(setting)
+    panels = [SpreadPanel(rate_title(rate), "effective", [run.effective_top[:, :, r]
+                                                          for run in found])
+              for r, rate in enumerate(setting.rates)]  # fmt: skip
+    return spread_figure(found.plain.checkpoints, panels, net_names(), x_title=_("training step"),
+                         y_title=_("λmax, scale fixed"))  # fmt: skip
+
+
+def symmetry_note(activation: str) -> str:
+    """Which rescalings that leave the function unchanged the scale-free λmax fixes."""
+    text = _("λmax with the scale fixed: batch norm makes the loss blind to the length of every "
+             "weight row that feeds it (a longer row gives the same function on a flatter "
+             "surface), so the batch-norm net's λmax is read with those rows at unit length. "
+             "Without batch norm there are no such rows: its line is its raw λmax.")  # fmt: skip
+    if activation == "relu":
+        return text + " " + _(
+            "One rescaling is left in both nets: ReLU is positively homogeneous, so multiplying "
+            "a unit's incoming weights and bias (with batch norm, its γ and β) by a > 0 and its "
+            "outgoing weights by 1/a gives the same function and another λmax (Dinh et al. "
+            "2017).")  # fmt: skip
+    return text + " " + _("tanh has no continuous rescaling of its own, so nothing else is left.")
 
 
 @frozen_figure
 def losses_view(setting: Comparing) -> go.Figure:
     found = comparison_of(setting)
-    nets = [(name, run.losses) for name, run in zip(net_names(), found, strict=True)]
-    return loss_curves_figure(setting.rates, nets)
+    steps = np.arange(setting.steps + 1)
+    panels = [SpreadPanel(rate_title(rate), "loss", [run.losses[:, :, r] for run in found])
+              for r, rate in enumerate(setting.rates)]  # fmt: skip
+    # The axis spans the seeds that never diverged: a blow-up to 10¹² would flatten the rest.
+    kept = [run.losses[:, ~np.isnan(run.losses).any(axis=0)] for run in found]
+    return spread_figure(steps, panels, net_names(), x_title=_("step"), y_title=_("loss (MSE)"),
+                         y_values=np.concatenate([k.ravel() for k in kept]))  # fmt: skip
 
 
 @frozen_figure
-def bands_view(setting: Comparing, r: int) -> go.Figure:
+def smoothness_view(setting: Comparing, r: int) -> go.Figure:
     found = comparison_of(setting)
-    nets = [(name, run.loss_band[:, r], run.grad_band[:, r])
-            for name, run in zip(net_names(), found, strict=True)]  # fmt: skip
-    return bands_figure(found.plain.checkpoints, nets)
+    panels = [
+        SpreadPanel(_("loss range along −∇L ÷ loss"), "range_relative",
+                    [run.loss_range(relative=True)[:, :, r] for run in found]),
+        SpreadPanel(_("loss range along −∇L"), "range",
+                    [run.loss_range()[:, :, r] for run in found]),
+        SpreadPanel(_("effective β-smoothness"), "beta", [run.beta[:, :, r] for run in found]),
+    ]  # fmt: skip
+    return spread_figure(found.plain.checkpoints, panels, net_names(), shared_y=False,
+                         x_title=_("training step"))  # fmt: skip
 
 
 @frozen_figure
@@ -756,57 +842,192 @@ def slices_view(setting: Comparing, r: int) -> go.Figure:
     return panels_figure(panels, height=420, gap=GAP)
 
 
-def ended(outcome: compare.Outcome) -> str:
-    if outcome.diverged_at is not None:
-        return _("diverged at step {step}").format(step=outcome.diverged_at)
-    return number(outcome.loss, 3)
+# ---- The section's sentences: each says only what holds over every seed ------------------------
+
+
+def span(values: np.ndarray, digits: int = 3) -> str:
+    """ "median (least–largest)" over the finite values; "—" when there are none."""
+    middle, low, high = spread(np.asarray(values, dtype=float).ravel())
+    if not np.isfinite(middle):
+        return number(float("nan"))
+    low_text, high_text = number(float(low), digits), number(float(high), digits)
+    if low_text == high_text:
+        return number(float(middle), digits)
+    return f"{number(float(middle), digits)} ({low_text}–{high_text})"
+
+
+def order(smaller: np.ndarray, larger: np.ndarray) -> tuple[int, int]:
+    """Over the seeds where both are finite: in how many ``smaller`` < ``larger``, of how many."""
+    both = np.isfinite(smaller) & np.isfinite(larger)
+    return int(np.sum(smaller[both] < larger[both])), int(both.sum())
+
+
+def with_bn(count: int, total: int, *, smaller: bool) -> str:
+    """How the batch-norm net compares over the seeds: ``count`` of ``total`` seeds in which it
+    is the smaller (``smaller``) or the larger one."""
+    if count == total:
+        return _("smaller with batch norm in every seed") if smaller else _(
+            "larger with batch norm in every seed")  # fmt: skip
+    if count == 0:
+        return _("larger with batch norm in every seed") if smaller else _(
+            "smaller with batch norm in every seed")  # fmt: skip
+    if smaller:
+        return _("smaller with batch norm in {count} of {total} seeds").format(
+            count=count, total=total
+        )
+    return _("larger with batch norm in {count} of {total} seeds").format(count=count, total=total)
+
+
+def diverged_count(run: compare.Run, r: int) -> int:
+    return sum(stops[r] is not None for stops in run.diverged_at)
+
+
+def edge_verdict(values: np.ndarray, limit: float) -> str:
+    """Where η·λmax ends against the limit, said only when every finished seed agrees."""
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return _("every seed diverged")
+    kinds = set(np.digitize(finite / limit, [1 - EDGE_BAND, 1 + EDGE_BAND]))
+    if kinds == {0}:
+        return _("below the limit in every seed")
+    if kinds == {1}:
+        return _("at the limit (within {band} %) in every seed").format(band=round(100 * EDGE_BAND))
+    if kinds == {2}:
+        return _("above the limit in every seed")
+    return _("below the limit in some seeds and at or above it in others")
 
 
 def network_reading(setting: Comparing, found: compare.Comparison, r: int) -> str:
-    """What this run shows, in numbers: the looked-at rate, the rates only one net trains at,
-    and the surfaces at the end of the looked-at run."""
-    plain, bn = (compare.outcomes(run)[r] for run in found)
-    rate = f"{setting.rates[r]:g}"
-    first = _("**At η = {rate}**, after {steps} steps, the loss is **{plain}** without batch "
-              "norm and **{bn}** with it.").format(rate=rate, steps=setting.steps,
-                                                   plain=ended(plain), bn=ended(bn))  # fmt: skip
-    trained = [[o.trained for o in compare.outcomes(run)] for run in found]
-    only = [[f"{rate:g}" for rate, mine, other in zip(setting.rates, trained[n],
-                                                       trained[1 - n], strict=True)
-             if mine and not other] for n in (0, 1)]  # fmt: skip
-    if only[1]:
-        second = _("Only batch norm trains at η = {rates}: there the plain net diverges or ends "
-                   "above its starting loss.").format(rates=", ".join(only[1]))  # fmt: skip
-    elif only[0]:
-        second = _("Only the plain net trains at η = {rates}: there the batch-norm net diverges "
-                   "or ends above its starting loss.").format(rates=", ".join(only[0]))  # fmt: skip
+    """What governs training here, and what holds over every seed at the looked-at rate."""
+    bn = found.normalized
+    rate = setting.rates[r]
+    count = len(setting.seeds)
+    limit = edge(setting.optimizer)
+    parts = [_("**At η = {rate}**, after {steps} steps, over {count} seeds ({first}–{last}):")
+             .format(rate=f"{rate:g}", steps=setting.steps, count=count,
+                     first=setting.seeds[0], last=setting.seeds[-1])]  # fmt: skip
+    ends = [rate * run.top[-1, :, r] for run in found]
+    if limit is None:
+        parts.append(_("η·λmax ends at {plain} without batch norm and {bn} with it (median, "
+                       "least–largest); Adam's step is not bounded by it.").format(
+            plain=span(ends[0]), bn=span(ends[1])))  # fmt: skip
     else:
-        second = _("Both nets train at the same rates of these: batch norm does not widen the "
-                   "range of usable η here.")  # fmt: skip
-    end = [(number(run.top[-1, r], 3), number(run.kappa[-1, r], 3),
-            number(run.loss_band[-1, r, 1] - run.loss_band[-1, r, 0], 3),
-            number(run.beta[-1, r], 3)) for run in found]  # fmt: skip
-    third = _("At its last step, the top eigenvalue is {top_p} without and {top_b} with batch "
-              "norm, κ {kappa_p} and {kappa_b}; along −∇L the loss varies by {var_p} and "
-              "{var_b}, and the effective β-smoothness is {beta_p} and {beta_b}.").format(
-        top_p=end[0][0], top_b=end[1][0], kappa_p=end[0][1], kappa_b=end[1][1],
-        var_p=end[0][2], var_b=end[1][2], beta_p=end[0][3], beta_b=end[1][3])  # fmt: skip
-    return " ".join((first, second, third))
+        parts.append(_("η·λmax, which decides whether a step overshoots (above {limit} it does on "
+                       "a quadratic), ends at {plain} without batch norm, {verdict_p}, and at "
+                       "{bn} with it, {verdict_b} (median, least–largest).").format(
+            limit=number(limit, 3), plain=span(ends[0]), bn=span(ends[1]),
+            verdict_p=edge_verdict(ends[0], limit),
+            verdict_b=edge_verdict(ends[1], limit)))  # fmt: skip
+    last = [run.losses[-1, :, r] for run in found]
+    parts.append(_("The loss ends at {plain} without and {bn} with batch norm.").format(
+        plain=span(last[0]), bn=span(last[1])))  # fmt: skip
+    lower, both = order(last[1], last[0])
+    if both:
+        ratios = last[0] / last[1]
+        ratios = ratios[np.isfinite(ratios)]
+        if lower == both:
+            parts.append(_("Batch norm ends lower in every seed that finished, by a factor of "
+                           "{low} to {high}.").format(low=number(ratios.min(), 2),
+                                                      high=number(ratios.max(), 2)))  # fmt: skip
+        elif lower == 0:
+            parts.append(_("Batch norm ends higher in every seed that finished."))
+        else:
+            parts.append(_("Batch norm ends lower in {count} of {total} seeds that finished: no "
+                           "consistent winner.").format(count=lower, total=both))  # fmt: skip
+    gone = [diverged_count(run, r) for run in found]
+    if any(gone):
+        parts.append(_("Diverged: {plain} of {count} seeds without batch norm, {bn} with it.")
+                     .format(plain=gone[0], bn=gone[1], count=count))  # fmt: skip
+    parts.append(usable_rates(setting, found))
+    effective = [run.effective_top[-1, :, r] for run in found]
+    larger, both = order(effective[0], effective[1])
+    parts.append(_("With the scale fixed (rows feeding a batch norm at unit length), the top "
+                   "eigenvalue ends at {plain} without and {bn} with batch norm, whose raw λmax "
+                   "is {raw}: {where}.").format(
+        plain=span(effective[0]), bn=span(effective[1]), raw=span(bn.top[-1, :, r]),
+        where=with_bn(larger, both, smaller=False)))  # fmt: skip
+    return " ".join(parts)
+
+
+def usable_rates(setting: Comparing, found: compare.Comparison) -> str:
+    """The rates at which one net trains from every seed and the other from none."""
+    trained = [
+        np.array([[o.trained for o in row] for row in compare.outcomes(run)]) for run in found
+    ]  # (seeds, rates) per net
+    only = [[f"{rate:g}" for r, rate in enumerate(setting.rates)
+             if trained[n][:, r].all() and not trained[1 - n][:, r].any()]
+            for n in (0, 1)]  # fmt: skip
+    if only[1]:
+        return _("Only batch norm trains at η = {rates}, from every seed: there the plain net "
+                 "diverges or ends above its starting loss from every seed.").format(
+            rates=", ".join(only[1]))  # fmt: skip
+    if only[0]:
+        return _("Only the plain net trains at η = {rates}, from every seed: there the batch-norm "
+                 "net diverges or ends above its starting loss from every seed.").format(
+            rates=", ".join(only[0]))  # fmt: skip
+    return _("No rate here trains one net from every seed and the other from none: over these "
+             "seeds batch norm does not change which η are usable.")  # fmt: skip
+
+
+def smoothness_reading(setting: Comparing, found: compare.Comparison, r: int) -> str:
+    """Santurkar's loss range at the last checkpoint, relative and absolute, and β, each with
+    the order that holds (or not) over the seeds."""
+    relative = [run.loss_range(relative=True)[-1, :, r] for run in found]
+    absolute = [run.loss_range()[-1, :, r] for run in found]
+    beta = [run.beta[-1, :, r] for run in found]
+    words = [with_bn(*order(a[1], a[0]), smaller=True) for a in (relative, absolute, beta)]
+    return _("At the last step, along −∇L the loss varies by {rel_p} of itself without batch norm "
+             "and {rel_b} with it ({rel_where}); in absolute terms by {abs_p} and {abs_b} "
+             "({abs_where}). The effective β-smoothness is {beta_p} and {beta_b} "
+             "({beta_where}).").format(
+        rel_p=span(relative[0]), rel_b=span(relative[1]), rel_where=words[0],
+        abs_p=span(absolute[0]), abs_b=span(absolute[1]), abs_where=words[1],
+        beta_p=span(beta[0]), beta_b=span(beta[1]), beta_where=words[2])  # fmt: skip
+
+
+def dead_reading(found: compare.Comparison, r: int) -> str:
+    """Dead ReLU units at the start and the end of the looked-at run."""
+    plain, bn = found
+    units = sum(layer.n_out for layer in plain.network.layers[:-1])
+    text = _("Dead ReLU units (input ≤ 0 on every sample, so output 0 and no gradient), of "
+             "{units}: without batch norm {p0} at the start and {p1} at the end; with batch norm "
+             "{b0} and {b1}.").format(
+        units=units, p0=span(plain.dead[0, :, r]), p1=span(plain.dead[-1, :, r]),
+        b0=span(bn.dead[0, :, r]), b1=span(bn.dead[-1, :, r]))  # fmt: skip
+    more, both = order(bn.dead[0, :, r], plain.dead[0, :, r])
+    worse, finished = order(bn.losses[-1, :, r], plain.losses[-1, :, r])
+    if both and more == both and finished == count_of(plain) and worse == finished:
+        text += " " + _("Every seed starts the plain net with more dead units than the batch-norm "
+                        "net and ends it with a higher loss: a dead unit gets no gradient, so part "
+                        "of the plain net goes unused.")  # fmt: skip
+    return text
+
+
+def count_of(run: compare.Run) -> int:
+    return len(run.seeds)
 
 
 def network_table(setting: Comparing, found: compare.Comparison) -> None:
-    """Every run's start, end and curvature, by rate and network."""
+    """Every rate and network: median (least–largest) over the seeds."""
     rows = {}
     for name, run in zip(net_names(), found, strict=True):
-        for r, outcome in enumerate(compare.outcomes(run)):
-            rows[_("η = {rate}, {net}").format(rate=f"{setting.rates[r]:g}", net=name)] = {
-                _("loss at the start"): number(run.losses[0, r], 3),
-                _("loss at the end"): ended(outcome),
-                _("least loss"): number(float(np.nanmin(run.losses[:, r])), 3),
-                _("λmax at the end"): number(run.top[-1, r], 3),
-                _("κ at the end"): number(run.kappa[-1, r], 3),
-                _("β at the end"): number(run.beta[-1, r], 3),
+        for r, rate in enumerate(setting.rates):
+            row = {
+                _("loss at the start"): span(run.losses[0, :, r]),
+                _("loss at the end"): span(run.losses[-1, :, r]),
+                _("diverged"): _("{count} of {total}").format(
+                    count=diverged_count(run, r), total=len(run.seeds)
+                ),
+                _("η·λmax at the end"): span(rate * run.top[-1, :, r]),
+                _("λmax, scale fixed"): span(run.effective_top[-1, :, r]),
+                _("loss range ÷ loss"): span(run.loss_range(relative=True)[-1, :, r]),
+                _("β at the end"): span(run.beta[-1, :, r]),
             }
+            if setting.activation == "relu":
+                row[_("dead units, start → end")] = (
+                    f"{span(run.dead[0, :, r])} → {span(run.dead[-1, :, r])}"
+                )
+            rows[_("η = {rate}, {net}").format(rate=f"{rate:g}", net=name)] = row
     st.table(pd.DataFrame(rows).T)
 
 

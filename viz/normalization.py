@@ -7,6 +7,7 @@ Traces that tests read carry ``meta=dict(role=..., run=...)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
@@ -24,7 +25,7 @@ def panels_layout(titles: Sequence[str], *, gap: float = 0.08) -> dict:
     for index, title in enumerate(titles):
         suffix = "" if index == 0 else str(index + 1)
         left = index * (width + gap)
-        layout[f"xaxis{suffix}"] = dict(domain=[left, left + width], anchor=f"y{suffix}")
+        layout[f"xaxis{suffix}"] = dict(domain=[left, min(left + width, 1.0)], anchor=f"y{suffix}")
         layout[f"yaxis{suffix}"] = dict(anchor=f"x{suffix}")
         layout["annotations"].append(
             dict(text=title, x=left + width / 2, y=1.0, xref="paper", yref="paper",
@@ -192,124 +193,103 @@ def eval_batch_figure(
     return go.Figure(data=data, layout=layout)
 
 
-# ---- On a real network: without and with batch norm ----------------------------------------------
+# ---- On a real network: without and with batch norm, over seeds ---------------------------------
 
-NET_DASHES = ("solid", "dash")  # without, with batch norm (colours are the learning rates)
-NET_COLORS = ("#ffbd45", "#00c0f2")  # the two networks where one rate is shown
+NET_DASHES = ("solid", "dash")  # without, with batch norm
+NET_COLORS = ("#ffbd45", "#00c0f2")
 
 
-def curvature_figure(
-    steps: np.ndarray,
-    rates: Sequence[float],
-    nets: Sequence[tuple[str, np.ndarray, np.ndarray]],
+class SpreadPanel(NamedTuple):
+    """One panel of ``spread_figure``: its title, the role its traces carry, one array per
+    network of shape (points, seeds), and optionally a horizontal line (value, label)."""
+
+    title: str
+    role: str
+    values: Sequence[np.ndarray]
+    limit: tuple[float, str] | None = None
+
+
+def spread(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Median, least and largest over the last axis (seeds), ignoring NaN (a diverged seed);
+    NaN where every seed is NaN."""
+    values = np.asarray(values, dtype=float)
+    finite = np.isfinite(values)
+    some = finite.any(axis=-1)
+    safe = np.where(finite, values, np.nan)
+    with np.errstate(all="ignore"):
+        out = [np.where(some, f(np.where(some[..., None], safe, 0.0), axis=-1), np.nan)
+               for f in (np.nanmedian, np.nanmin, np.nanmax)]  # fmt: skip
+    return out[0], out[1], out[2]
+
+
+def spread_figure(
+    x: np.ndarray,
+    panels: Sequence[SpreadPanel],
+    names: Sequence[str],
     *,
-    limits: bool = False,
-    height: int = 380,
+    shared_y: bool = True,
+    x_title: str,
+    y_title: str | None = None,
+    y_values: np.ndarray | None = None,
+    height: int = 340,
 ) -> go.Figure:
-    """λmax and κ of the Hessian's positive part at the checkpoint ``steps``, one line per
-    network (``nets``: (name, top, kappa), each (C, R)) and rate (its colour); with ``limits``,
-    gradient descent's 2/η beside λmax (a quadratic with λmax above it diverges)."""
-    layout = panels_layout([_("top eigenvalue λmax"), _("κ = λmax / λ₊ (positive part)")], gap=0.1)
+    """Side-by-side panels, each with one median line per network over the seeds and the band
+    from the least to the largest seed (``spread``), on log axes (one for every panel when
+    ``shared_y``, spanning ``y_values`` when given). A seed that diverged leaves the band where
+    it did. Traces carry
+    ``meta=dict(role=panel.role, net=n, run=panel index)`` (the band's edges ``role + '_low'``
+    and ``role + '_high'``)."""
+    layout = panels_layout([panel.title for panel in panels], gap=0.05 if shared_y else 0.09)
+    every = [v for panel in panels for values in panel.values for v in np.ravel(values)]
+    every += [panel.limit[0] for panel in panels if panel.limit]
+    if y_values is not None and np.any(np.isfinite(y_values) & (np.asarray(y_values) > 0)):
+        every = list(np.ravel(y_values))
     data = []
-    for col, role in enumerate(("top", "kappa")):
-        suffix = "" if col == 0 else str(col + 1)
-        values = [v for _name, *pair in nets for v in np.ravel(pair[col])]
-        for n, (name, *pair) in enumerate(nets):
-            for r, rate in enumerate(rates):
-                data.append(
-                    go.Scatter(
-                        x=steps, y=pair[col][:, r], mode="lines+markers",
-                        name=_("η = {rate}, {net}").format(rate=f"{rate:g}", net=name),
-                        meta=dict(role=role, run=r, net=n), legendgroup=f"{n}-{r}",
-                        showlegend=col == 0, xaxis=f"x{suffix}", yaxis=f"y{suffix}",
-                        line=dict(color=run_color(r), dash=NET_DASHES[n]),
-                    )
-                )  # fmt: skip
-        if limits and col == 0:
-            for r, rate in enumerate(rates):
-                data.append(
-                    go.Scatter(
-                        x=[steps[0], steps[-1]], y=[2 / rate] * 2, mode="lines",
-                        name=_("2/η: gradient descent's limit on a quadratic"),
-                        meta=dict(role="limit", run=r), legendgroup="limit", showlegend=r == 0,
-                        hoverinfo="y", line=dict(color=run_color(r), dash="dot", width=1),
-                    )
-                )  # fmt: skip
-                values.append(2 / rate)
-        layout[f"xaxis{suffix}"]["title"] = _("training step")
-        layout[f"yaxis{suffix}"] |= log_axis(values)
-    return go.Figure(data=data, layout=layout | base_layout(height, top=30, bottom=110))
-
-
-def bands_figure(
-    steps: np.ndarray,
-    nets: Sequence[tuple[str, np.ndarray, np.ndarray]],
-    *,
-    height: int = 360,
-) -> go.Figure:
-    """Santurkar et al.'s bands at the checkpoint ``steps``: the range (least to largest over
-    the step sizes) of the loss along −∇L and of the gradient's change there, a shaded band per
-    network (``nets``: (name, loss band, gradient band), each (C, 2))."""
-    layout = panels_layout(
-        [_("loss L(θ − η′∇L) over the step sizes η′"), _("gradient change ‖∇L(θ − η′∇L) − ∇L(θ)‖")],
-        gap=0.1,
-    )
-    data = []
-    for col, role in enumerate(("loss_band", "grad_band")):
-        suffix = "" if col == 0 else str(col + 1)
-        values = []
-        for n, (name, *bands) in enumerate(nets):
-            band = np.asarray(bands[col], dtype=float)
-            values += list(band.ravel())
-            axes = dict(xaxis=f"x{suffix}", yaxis=f"y{suffix}", legendgroup=str(n))
-            color = NET_COLORS[n]
+    for i, panel in enumerate(panels):
+        suffix = "" if i == 0 else str(i + 1)
+        axes = dict(xaxis=f"x{suffix}", yaxis=f"y{suffix}")
+        mine = [v for values in panel.values for v in np.ravel(values)]
+        for n, values in enumerate(panel.values):
+            middle, low, high = spread(values)
+            color, meta = NET_COLORS[n], dict(net=n, run=i)
             data += [
-                go.Scatter(x=steps, y=band[:, 0], mode="lines", line=dict(color=color, width=1),
-                           showlegend=False, hoverinfo="skip", meta=dict(role=f"{role}_low",
-                                                                         net=n), **axes),
-                go.Scatter(x=steps, y=band[:, 1], mode="lines", line=dict(color=color, width=1),
-                           fill="tonexty", fillcolor=_faint(color), name=name,
-                           showlegend=col == 0, meta=dict(role=role, net=n), **axes),
+                go.Scatter(x=x, y=low, mode="lines", line=dict(color=color, width=0),
+                           showlegend=False, hoverinfo="skip", legendgroup=str(n),
+                           meta=meta | dict(role=f"{panel.role}_low"), **axes),
+                go.Scatter(x=x, y=high, mode="lines", line=dict(color=color, width=0),
+                           fill="tonexty", fillcolor=_faint(color, 0.25), showlegend=False,
+                           hoverinfo="skip", legendgroup=str(n),
+                           meta=meta | dict(role=f"{panel.role}_high"), **axes),
+                go.Scatter(x=x, y=middle, mode="lines+markers" if len(x) < 20 else "lines",
+                           name=names[n], legendgroup=str(n), showlegend=i == 0,
+                           line=dict(color=color, dash=NET_DASHES[n], width=2),
+                           meta=meta | dict(role=panel.role), **axes),
             ]  # fmt: skip
-        layout[f"xaxis{suffix}"]["title"] = _("training step")
-        layout[f"yaxis{suffix}"] |= log_axis(values)
-    return go.Figure(data=data, layout=layout | base_layout(height, top=30, bottom=80))
+        if panel.limit is not None:
+            value, label = panel.limit
+            data.append(
+                go.Scatter(x=[x[0], x[-1]], y=[value, value], mode="lines", name=label,
+                           legendgroup="limit", showlegend=not any(
+                               p.limit for p in panels[:i]),
+                           hoverinfo="y", line=dict(color="#e0e0e0", dash="dot", width=1.5),
+                           meta=dict(role="limit", run=i), **axes)
+            )  # fmt: skip
+            mine.append(value)
+        layout[f"xaxis{suffix}"]["title"] = x_title
+        values = every if shared_y else mine
+        layout[f"yaxis{suffix}"] |= log_axis(values) | dict(range=_log_range(np.array(values)))
+        if shared_y and i:
+            layout[f"yaxis{suffix}"]["showticklabels"] = False
+    base = base_layout(height, top=30, bottom=80)
+    if y_title:
+        layout["yaxis"]["title"] = y_title
+        base["margin"] = base["margin"] | dict(l=70)  # room for the title beside the ticks
+    return go.Figure(data=data, layout=layout | base)
 
 
 def _faint(color: str, alpha: float = 0.3) -> str:
     red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({red},{green},{blue},{alpha})"
-
-
-def loss_curves_figure(
-    rates: Sequence[float], nets: Sequence[tuple[str, np.ndarray]], *, height: int = 340
-) -> go.Figure:
-    """The loss at every step, one panel per rate, both networks in it (``nets``: (name, losses
-    (steps + 1, R))), on one log axis for all panels. A run that diverged (NaN from there on)
-    ends where it did, off the top: the axis spans the runs that did not (a blow-up to 10¹² would
-    flatten every other curve), unless none did."""
-    layout = panels_layout([_("η = {rate}").format(rate=f"{rate:g}") for rate in rates], gap=0.04)
-    values = np.concatenate([np.ravel(losses) for _name, losses in nets])
-    kept = [losses[:, ~np.isnan(losses).any(axis=0)] for _name, losses in nets]
-    spanned = np.concatenate([np.ravel(losses) for losses in kept])
-    spanned = spanned if spanned.size else values
-    axis = log_axis(spanned) | dict(range=_log_range(spanned))
-    data = []
-    for r in range(len(rates)):
-        suffix = "" if r == 0 else str(r + 1)
-        for n, (name, losses) in enumerate(nets):
-            data.append(
-                go.Scatter(
-                    y=losses[:, r], mode="lines", name=name, legendgroup=str(n),
-                    showlegend=r == 0, meta=dict(role="loss", run=r, net=n),
-                    xaxis=f"x{suffix}", yaxis=f"y{suffix}",
-                    line=dict(color=NET_COLORS[n], dash=NET_DASHES[n], width=2),
-                )
-            )  # fmt: skip
-        layout[f"xaxis{suffix}"]["title"] = _("step")
-        layout[f"yaxis{suffix}"] |= axis | dict(showticklabels=r == 0)
-    layout["yaxis"]["title"] = _("loss (MSE)")
-    return go.Figure(data=data, layout=layout | base_layout(height, top=30, bottom=80))
 
 
 def _log_range(values: np.ndarray) -> list[float]:
