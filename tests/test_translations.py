@@ -103,7 +103,7 @@ KEEP = {
     *OPTIMIZERS, "AMSGrad", "RMSProp", "Adagrad", "AdamW", "SGD", "Nesterov", "noam",
     "PyTorch", "torch", "dampening", "BatchNorm", "NumPy", "Transformer", "ResNet",
     "softmax", "logit", "tanh", "ReLU", "sigmoid", "RBF",
-    "Polyak", "Frye", "Baldi", "Hornik", "GPU", "MLP",
+    "Polyak", "Frye", "Baldi", "Hornik", "GPU", "MLP", "Dinh",
     "Santurkar", "Cohen", "Himmelblau", "Rosenbrock", "Beale", "Booth", "Matyas",
     "McCormick", "Goldstein", "Price", "Styblinski", "Tang", "Rastrigin", "Ackley",
     "CSV", "HTML", "GIF", "sin", "cos", "exp", "log", "sqrt", "abs", "min", "max",
