@@ -2,7 +2,7 @@
 
 One cache policy for all of them: a complete search is kept (the ``MAX_ENTRIES`` most recently
 used); a search cut short by its time budget (a busy server cuts searches short that a quiet one
-finishes) is returned with its note, to whoever asked and to those waiting on that same search,
+finishes) is returned with why it stopped, to whoever asked and to those waiting on that same search,
 and never remembered: the next to ask searches again. A class opening one formula at once starts
 one search, not one each.
 
@@ -25,7 +25,8 @@ MAX_ENTRIES = 64
 class Minima(tuple):
     """The minima as a tuple of points (a valley's sample points included, so the distance to
     the nearest minimum is meaningful on the toy network's hyperbola too), with ``complete``
-    and, when the search was cut short, its ``note`` (``describe(_)`` in a page's language)."""
+    and, when the search was cut short, why (``stopped``, a ``CriticalPoints.stopped`` code that
+    the page words, ui/critical_notes.py)."""
 
     points: CriticalPoints | None
 
@@ -39,11 +40,8 @@ class Minima(tuple):
         return self.points is None or self.points.complete
 
     @property
-    def note(self) -> str:
-        return "" if self.points is None else self.points.note
-
-    def describe(self, translate=str) -> str:
-        return "" if self.points is None else self.points.describe(translate)
+    def stopped(self) -> str:
+        return "" if self.points is None else self.points.stopped
 
 
 class _Search:
