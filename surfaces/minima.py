@@ -2,7 +2,7 @@
 
 One cache policy for all of them: a complete search is kept (the ``MAX_ENTRIES`` most recently
 used); a search cut short by its time budget (a busy server cuts searches short that a quiet one
-finishes) is returned with why it stopped, to whoever asked and to those waiting on that same search,
+finishes) is returned with why it stopped, to whoever asked and to those waiting on that search,
 and never remembered: the next to ask searches again. A class opening one formula at once starts
 one search, not one each.
 
