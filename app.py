@@ -1,7 +1,6 @@
 """Error-surface lab: why neural-network training fails, and what fixes it."""
 
 import os
-import time
 
 # One BLAS thread per process, set before NumPy loads: many users share the server's cores, and
 # on a busy 2-core machine OpenBLAS's own threads made a 75×75 eigenvalue problem 20–50× slower.
@@ -31,9 +30,6 @@ with st.sidebar:
         _("Following Hung-yi Lee, ML 2021: *when a neural network won't train*. "
           "The address bar always holds a link to exactly what you see.")
     )  # fmt: skip
-if pause := float(os.environ.get("LAB_TEST_RUN_PAUSE", "0")):
-    # Tests only (test_browser_race.py): a slow run, so that changes arrive while one executes.
-    time.sleep(pause)
 page.run()
 url.end_run()
 memory.trim()

@@ -1,7 +1,7 @@
 """No change is ever silently undone (issue 24): on every page, controls in the sidebar and in the
 page (inside a fragment where the page has one) are changed one after another at random gaps of
 0 to 2.5 s, the second while the first change's rerun is still running (this server pauses every
-full run on purpose, ``LAB_TEST_RUN_PAUSE`` in app.py). Afterwards every control shows the value
+run on purpose, ``LAB_TEST_RUN_PAUSE`` in ui/url.py). Afterwards every control shows the value
 it was moved to, the address bar holds every change, and the link opened in a new browser shows
 the same view."""
 
@@ -27,7 +27,7 @@ from ui.catalogue import PAGES
 
 pytestmark = pytest.mark.browser
 
-PAUSE = "0.8"  # s: each full run of this file's server sleeps this long before drawing the page
+PAUSE = "0.8"  # s: each run of this file's server sleeps this long before drawing
 COLD = 300_000  # ms: a page's first load computes everything on a loaded machine
 LONGEST_GAP = 2.5  # s: between two changes
 FIRST_GAP = 0.3  # s at most: the second change lands in the first one's (paused) rerun

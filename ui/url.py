@@ -29,7 +29,9 @@ and the address bar, so links can be built without running a page.
 from __future__ import annotations
 
 import functools
+import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -49,6 +51,9 @@ Query = dict[str, list[str]]
 # What the controls show: key -> (its URL text, None at the default; the fragment that drew it)
 Record = dict[str, tuple[list[str] | None, str | None]]
 
+# Tests only (test_browser_race.py): every run, of the page or of a fragment, pauses this long
+# (s) before drawing, so that changes arrive while one executes.
+_PAUSE = float(os.environ.get("LAB_TEST_RUN_PAUSE", "0"))
 _LOCK = threading.Lock()  # makes "am I the newest run?" and what follows from it one step
 _THREAD = threading.local()  # the run this script thread is executing
 
@@ -129,6 +134,8 @@ def begin_run() -> None:
         state.preset = incoming.pop(PRESET, None)
         state.link, state.taken, state.refused, state.opened = incoming, set(), [], None
     run.slot = st.empty()
+    if _PAUSE:
+        time.sleep(_PAUSE)
 
 
 def _reading(state: _State, key: str) -> bool:
@@ -301,6 +308,8 @@ def fragment(body: Callable[..., None]) -> Callable[..., None]:
         if alone:  # the rest of the page keeps what it showed; this fragment redraws its part
             run = _Run({k: v for k, v in state.shown.items() if v[1] != owner})
             _start(state, run)
+            if _PAUSE:
+                time.sleep(_PAUSE)
         else:
             run = _run()
         run.fragment = owner
