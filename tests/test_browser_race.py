@@ -1,7 +1,8 @@
 """No change is ever silently undone (issue 24): on every page, controls in the sidebar and in the
 page (inside a fragment where the page has one) are changed one after another at random gaps of
-0 to 2.5 s, the second while the first change's rerun is still running (this server pauses every
-run on purpose, ``LAB_TEST_RUN_PAUSE`` in ui/url.py). Afterwards every control shows the value
+0 to 2.5 s (seeded; ``RACE_SEED`` draws other gaps), the second while the first change's rerun is
+still running (this server pauses every run on purpose, before the page and in each fragment:
+``LAB_TEST_RUN_PAUSE`` in ui/url.py). Afterwards every control shows the value
 it was moved to, the address bar holds every change, and the link opened in a new browser shows
 the same view."""
 
@@ -27,7 +28,7 @@ from ui.catalogue import PAGES
 
 pytestmark = pytest.mark.browser
 
-PAUSE = "0.8"  # s: each run of this file's server sleeps this long before drawing
+PAUSE = "0.5"  # s: each run of this file's server pauses, before the page and in fragments
 COLD = 300_000  # ms: a page's first load computes everything on a loaded machine
 LONGEST_GAP = 2.5  # s: between two changes
 FIRST_GAP = 0.3  # s at most: the second change lands in the first one's (paused) rerun
@@ -187,7 +188,7 @@ def current(tab, move: Move) -> str:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.path.split("/")[-1][:-3])
 def test_changes_in_quick_succession_are_all_kept(slow_app, page, browser, case):
-    rng = random.Random(f"issue 24: {case.path}")
+    rng = random.Random(f"issue 24: {case.path}{os.environ.get('RACE_SEED', '')}")
     page.goto(f"{slow_app}/{case.address}")
     wait_idle(page, timeout=COLD, charts=case.charts)
     intended: dict[tuple, str] = {}  # control -> what it showed right after its last change

@@ -51,8 +51,8 @@ Query = dict[str, list[str]]
 # What the controls show: key -> (its URL text, None at the default; the fragment that drew it)
 Record = dict[str, tuple[list[str] | None, str | None]]
 
-# Tests only (test_browser_race.py): every run, of the page or of a fragment, pauses this long
-# (s) before drawing, so that changes arrive while one executes.
+# Tests only (test_browser_race.py): every run pauses this long (s) before the page and in each
+# fragment, as a slow computation would, so that changes arrive while a run executes.
 _PAUSE = float(os.environ.get("LAB_TEST_RUN_PAUSE", "0"))
 _LOCK = threading.Lock()  # makes "am I the newest run?" and what follows from it one step
 _THREAD = threading.local()  # the run this script thread is executing
@@ -308,12 +308,12 @@ def fragment(body: Callable[..., None]) -> Callable[..., None]:
         if alone:  # the rest of the page keeps what it showed; this fragment redraws its part
             run = _Run({k: v for k, v in state.shown.items() if v[1] != owner})
             _start(state, run)
-            if _PAUSE:
-                time.sleep(_PAUSE)
         else:
             run = _run()
         run.fragment = owner
         try:
+            if _PAUSE:
+                time.sleep(_PAUSE)
             body(*args, **kwargs)
         finally:
             run.fragment = None
