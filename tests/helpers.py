@@ -201,3 +201,40 @@ def view_state(tab) -> dict:
             })),
         })"""
     )
+
+
+# ---- Changes in quick succession (test_browser_race.py) ------------------------------------
+
+
+def shown(tab, label: str, nth: int = 0) -> str:
+    """What the nth control labelled ``label`` shows: a slider's value text, a box's value."""
+    return (
+        tab.locator(f"input[aria-label='{label}']")
+        .nth(nth)
+        .evaluate("e => e.getAttribute('aria-valuetext') || e.value")
+    )
+
+
+def press(tab, label: str, nth: int = 0, key: str = "ArrowRight") -> str:
+    """Move the nth slider labelled ``label`` one notch from the keyboard and return what it
+    shows then, without waiting for the rerun (a rerun may be running: that is the point). If
+    the key went nowhere (the slider was redrawn just as it arrived), press again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    slider = tab.locator(f"input[aria-label='{label}']").nth(nth)
+    before = shown(tab, label, nth)
+    for _attempt in range(3):
+        slider.focus()
+        tab.keyboard.press(key)
+        try:
+            tab.wait_for_function(
+                """([label, nth, before]) => {
+                    const e = document.querySelectorAll(`input[aria-label='${label}']`)[nth];
+                    return e && (e.getAttribute('aria-valuetext') || e.value) !== before; }""",
+                arg=[label, nth, before],
+                timeout=3000,
+            )
+            return shown(tab, label, nth)
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"the slider {label!r} did not move")

@@ -44,7 +44,7 @@ def preset_href(name: str, preset: Preset) -> str:
 def preset_links(presets: Presets) -> None:
     """One link per preset, in the current container, with its note as a tooltip (one element,
     so a page rerun has one thing less to redraw per preset)."""
-    chosen = st.query_params.get(url.PRESET)
+    chosen = url.preset()
     links = []
     for name, preset in presets.items():
         style = "preset-link chosen" if slug(name) == chosen else "preset-link"
@@ -64,7 +64,7 @@ def preset_links(presets: Presets) -> None:
 def preset_note(presets: Presets) -> None:
     """A place for the chosen preset's note, filled at the end of the run if the view is still
     the preset's (after any change to it, the note no longer describes what is on screen)."""
-    chosen = st.query_params.get(url.PRESET)
+    chosen = url.preset()
     name = next((name for name in presets if slug(name) == chosen), None)
     if name is not None:
         slot = st.empty()
