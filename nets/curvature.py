@@ -34,8 +34,7 @@ class Curvature(NamedTuple):
     λmax / λ₊ of the Hessian with its exactly flat coordinates (``flat_coordinates``) removed, λ₊
     its smallest eigenvalue above ``zero_tols`` (NaN when none is); ``zero_tols`` that cutoff,
     absolute: RELATIVE_ZERO (or the ``zero_tol`` given) × the largest |λ|. Without κ
-    (``curvature(...,
-    kappa=False)``) those two are NaN."""
+    (``curvature(..., kappa=False)``) those two are NaN."""
 
     top: np.ndarray
     effective_top: np.ndarray
