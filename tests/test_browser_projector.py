@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from helpers import screenshot, wait_idle
 
+from optimizers import OPTIMIZERS
 from ui.catalogue import PAGES
 
 pytestmark = pytest.mark.browser
@@ -85,6 +86,26 @@ def contrast(a: str, b: str) -> float:
 def test_wcag_contrast_is_what_the_formula_says():
     assert contrast("rgb(255, 255, 255)", "rgb(0, 0, 0)") == pytest.approx(21)
     assert contrast("rgb(255, 255, 255)", "rgb(255, 107, 75)") == pytest.approx(2.81, abs=0.01)
+
+
+def test_every_optimizer_chip_is_on_show(app_url, page):
+    """With every optimizer chosen, each chip is on screen (they wrap onto more rows), none
+    hidden in a row that scrolls sideways."""
+    page.goto(f"{app_url}/sweeps?" + "&".join(f"sw_opts={name}" for name in OPTIMIZERS))
+    wait_idle(page)
+    assert not page.evaluate(CUT, "[data-testid=stMultiSelectTagsContainer]")
+    # ... and inside the select box, which grows with its rows (not over the controls below).
+    assert page.evaluate("""() => {
+        const tags = document.querySelector('[data-testid=stMultiSelectTagsContainer]');
+        const box = tags.closest('[role=group]').getBoundingClientRect();
+        return [...tags.querySelectorAll('[role=group] > span')].every(chip => {
+            const r = chip.getBoundingClientRect();
+            return r.top >= box.top && r.bottom <= box.bottom;
+        });
+    }""")
+    shown = page.evaluate(CHIPS)
+    assert [name for name, *_ in shown] == list(OPTIMIZERS)
+    screenshot(page, "sweeps-every-optimizer")
 
 
 def test_the_sweeps_optimizer_chips_are_readable(app_url, page):

@@ -16,7 +16,8 @@ CHART_CONFIG = {"displaylogo": False, "scrollZoom": False}
 # projector at 1280×720 and 150 % zoom leaves a metric ~120 px): labels wrap, and a value
 # shrinks with its box's width (a container query), then wraps as a last resort. A control's
 # label wraps instead of ending in "…". A chosen option's chip has dark text on the primary
-# colour: white on #ff6b4b is 2.8:1, below WCAG's 4.5:1 for text.
+# colour: white on #ff6b4b is 2.8:1, below WCAG's 4.5:1 for text. A multiselect's chips wrap
+# onto more rows (Streamlit keeps them on one row that scrolls sideways, hiding the last ones).
 STYLE = """<style>
 [data-testid='stMainBlockContainer'] { padding-top: 2.5rem }
 [data-testid='stMetric'] { container-type: inline-size }
@@ -28,6 +29,10 @@ STYLE = """<style>
   white-space: normal; overflow: visible; text-overflow: clip }
 [data-testid='stMultiSelect'] [role='group'] > span,
 [data-testid='stMultiSelect'] [role='group'] > span * { color: #0e1117 }
+[data-testid='stMultiSelect'] [data-testid='stMultiSelectTagsContainer'] {
+  flex-wrap: wrap; height: auto; overflow: visible }
+[data-testid='stMultiSelect'] div:has([data-testid='stMultiSelectTagsContainer']) {
+  height: auto; max-height: none; min-height: 40px }
 </style>"""
 
 
