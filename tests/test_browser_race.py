@@ -186,7 +186,25 @@ def current(tab, move: Move) -> str:
     return shown(tab, move.label, move.nth)
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda case: case.path.split("/")[-1][:-3])
+# A known defect, open (issue 24): on a page that is one fragment, a change made while two
+# fragment reruns are queued (Streamlit queues them rather than interrupting) can be undone in
+# the browser: the queued run still holds the widget's older value and draws the slider with it
+# (ui.controls._control passes it as value=, which widgets inside popovers need), and the
+# browser commits that stale value on the next key press. Seen on batch_momentum in about one
+# run in four; the server's record (ui/url.py) is right throughout.
+KNOWN = {
+    "batch_momentum": pytest.mark.xfail(
+        reason="a queued fragment rerun's stale value= can undo a change (issue 24)", strict=False
+    )
+}
+
+
+def _param(case: Case):
+    name = case.path.split("/")[-1][:-3]
+    return pytest.param(case, id=name, marks=KNOWN.get(name, ()))
+
+
+@pytest.mark.parametrize("case", [_param(case) for case in CASES])
 def test_changes_in_quick_succession_are_all_kept(slow_app, page, browser, case):
     rng = random.Random(f"issue 24: {case.path}{os.environ.get('RACE_SEED', '')}")
     page.goto(f"{slow_app}/{case.address}")
