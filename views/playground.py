@@ -297,7 +297,9 @@ def _with(spec: RunSpec, field: str, value) -> RunSpec:
     return spec._replace(hyper=tuple((k, value if k == field else v) for k, v in spec.hyper))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+# Few entries: each holds every run a live slider can reach (the largest entries here), and
+# a miss costs a few tens of milliseconds; a class mostly shares one link.
+@st.cache_data(max_entries=16, show_spinner=False)
 def live_message(race: Race, index: int, language: str) -> tuple[bytes, list[Slider], dict]:
     """Run ``index`` at every value of its live sliders, computed at once, and what the animated
     view and the curves show at each (``viz.live``); cached per link like the race itself."""
