@@ -11,17 +11,12 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import LOG_DEFECTS
-from helpers import IDLE, ROOT, press, shown, view_in_new_browser, view_state, wait_idle
+from conftest import served_app
+from helpers import IDLE, press, shown, view_in_new_browser, view_state, wait_idle
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from ui.catalogue import PAGES
@@ -108,41 +103,10 @@ CASES = (
 
 @pytest.fixture(scope="module")
 def slow_app(tmp_path_factory):
-    """The app on its own server whose full runs pause; its log holds no defect at the end."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    log = tmp_path_factory.mktemp("race") / "streamlit.log"
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-            env=os.environ | {"LAB_TEST_RUN_PAUSE": PAUSE},
-        )  # fmt: skip
-        address = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while not healthy(address):
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("the app did not become healthy within 60 s")
-                time.sleep(0.3)
-            yield address
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
-    defects = [line for line in log.read_text().splitlines()
-               if any(word in line for word in LOG_DEFECTS)]  # fmt: skip
-    assert not defects, f"the server logged ({log}):\n" + "\n".join(defects[:20])
-
-
-def healthy(address: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{address}/_stcore/health", timeout=2) as reply:
-            return reply.read().decode().strip() == "ok"
-    except OSError:
-        return False
+    """The app on its own server whose runs pause; its log holds no defect at the end."""
+    with served_app(tmp_path_factory.mktemp("race") / "streamlit.log",
+                    {"LAB_TEST_RUN_PAUSE": PAUSE}) as url:  # fmt: skip
+        yield url
 
 
 def changed(address: str) -> set[str]:
