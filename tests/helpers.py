@@ -136,13 +136,11 @@ def nudge(
     wait_idle(tab, charts=charts)
 
 
-def choose(
-    tab, label: str, option: str, then: str = "", charts: int = 1, exact: bool = False
-) -> None:
-    """Pick ``option`` in the select box labelled ``label``: open its list from the keyboard
-    (ArrowDown; Streamlit's combobox may miss the first key or click while the section it sits
-    in is still settling, so again until the option shows, closing any other list), click the
-    option; with ``then``, wait until the address bar holds it."""
+def pick(tab, label: str, option: str, exact: bool = False) -> None:
+    """Pick ``option`` in the select box labelled ``label``, without waiting for the rerun: open
+    its list from the keyboard (ArrowDown; Streamlit's combobox may miss the first key, or close
+    its list again, while the section it sits in is still settling: so again until the option
+    is clicked, closing any other list)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     field = tab.locator("[data-testid=stSelectbox]", has_text=label).first.locator("input").first
@@ -151,13 +149,19 @@ def choose(
         field.focus()
         tab.keyboard.press("ArrowDown")
         try:
-            wanted.wait_for(timeout=2000)
-            break
+            wanted.click(timeout=2000)
+            return
         except PlaywrightTimeout:
             tab.keyboard.press("Escape")
             if attempt == 9:
                 raise
-    wanted.click()
+
+
+def choose(
+    tab, label: str, option: str, then: str = "", charts: int = 1, exact: bool = False
+) -> None:
+    """``pick``, then wait for the page; with ``then``, until the address bar holds it."""
+    pick(tab, label, option, exact)
     if then:
         tab.wait_for_url(lambda address: then in address)
     wait_idle(tab, charts=charts)
@@ -180,61 +184,80 @@ def view_in_new_browser(
 
 def view_state(tab) -> dict:
     """What a person sees, to compare two browsers: every control's shown value and every chart's
-    data (traces' x/y, frames' count), in page order."""
+    data (traces' x/y, frames' count), in page order. An element on the page but not drawn (an
+    old copy Streamlit keeps hidden, at zero height, after a rerun replaced it) is not seen."""
     return tab.evaluate(
-        """() => ({
-            controls: [...document.querySelectorAll(
+        """() => {
+            const drawn = e => {
+                const box = (e.closest('[data-testid=stElementContainer]') || e)
+                    .getBoundingClientRect();
+                return box.height > 0 && box.width > 0;
+            };
+            const all = selector => [...document.querySelectorAll(selector)].filter(drawn);
+            return {
+            controls: all(
                 '[data-testid=stSlider] [role=slider], [data-testid=stSelectSlider] [role=slider],'
                 + ' [data-testid=stNumberInput] input, [data-testid=stTextInput] input,'
                 + ' [data-testid=stSelectbox] [data-baseweb=select] div[value],'
                 + ' [data-testid=stSelectbox] [data-baseweb=select] input,'
                 + ' [data-testid=stSelectbox] input[role=combobox],'
                 + ' [data-testid=stCheckbox] input, [data-testid=stRadio] input:checked'
-              )].map(e => [e.getAttribute('aria-label'),
-                           e.getAttribute('aria-valuetext') || e.value || e.checked
-                           || e.getAttribute('value') || e.textContent]),
-            charts: [...document.querySelectorAll('.js-plotly-plot')].map(p => ({
+              ).map(e => [e.getAttribute('aria-label'),
+                          e.getAttribute('aria-valuetext') || e.value || e.checked
+                          || e.getAttribute('value') || e.textContent]),
+            charts: all('.js-plotly-plot').map(p => ({
                 traces: p._fullData.filter(t => !(t.meta && t.meta.role === 'pick'))
                               .map(t => [t.name || '', Array.from(t.x || []).slice(0, 400),
                                          Array.from(t.y || []).slice(0, 400)]),
                 frames: (p._transitionData && p._transitionData._frames || []).length,
             })),
-        })"""
+        }; }"""
     )
 
 
 # ---- Changes in quick succession (test_browser_race.py) ------------------------------------
 
 
-def shown(tab, label: str, nth: int = 0) -> str:
-    """What the nth control labelled ``label`` shows: a slider's value text, a box's value."""
+def _control_query(label: str, scope: str) -> str:
+    return f"{scope} input[aria-label='{label}']".strip()
+
+
+def shown(tab, label: str, nth: int = 0, scope: str = "") -> str:
+    """What the nth control labelled ``label`` (inside ``scope``, a CSS selector) shows: a
+    slider's value text, a box's value."""
     return (
-        tab.locator(f"input[aria-label='{label}']")
+        tab.locator(_control_query(label, scope))
         .nth(nth)
         .evaluate("e => e.getAttribute('aria-valuetext') || e.value")
     )
 
 
-def press(tab, label: str, nth: int = 0, key: str = "ArrowRight") -> str:
-    """Move the nth slider labelled ``label`` one notch from the keyboard and return what it
-    shows then, without waiting for the rerun (a rerun may be running: that is the point). If
-    the key went nowhere (the slider was redrawn just as it arrived), press again."""
+def press(tab, label: str, nth: int = 0, key: str = "ArrowRight", scope: str = "") -> str:
+    """Move the nth slider labelled ``label`` (inside ``scope``) one notch from the keyboard and
+    return what it shows then, without waiting for the rerun (a rerun may be running: that is
+    the point). The key is pressed only once the slider holds the focus: while a rerun replaces
+    a slider, the page briefly holds the old one too, and a key sent then goes to whatever had
+    the focus before. If the key went nowhere, press again."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    slider = tab.locator(f"input[aria-label='{label}']").nth(nth)
-    before = shown(tab, label, nth)
-    for _attempt in range(3):
+    query = _control_query(label, scope)
+    slider = tab.locator(query).nth(nth)
+    before = shown(tab, label, nth, scope)
+    for _attempt in range(5):
         slider.focus()
+        if not slider.evaluate("e => e === document.activeElement"):
+            tab.wait_for_timeout(100)
+            continue
         tab.keyboard.press(key)
         try:
             tab.wait_for_function(
-                """([label, nth, before]) => {
-                    const e = document.querySelectorAll(`input[aria-label='${label}']`)[nth];
+                """([query, nth, before]) => {
+                    const e = document.querySelectorAll(query)[nth];
                     return e && (e.getAttribute('aria-valuetext') || e.value) !== before; }""",
-                arg=[label, nth, before],
+                arg=[query, nth, before],
                 timeout=3000,
             )
-            return shown(tab, label, nth)
+            return shown(tab, label, nth, scope)
         except PlaywrightTimeout:
             continue
     raise AssertionError(f"the slider {label!r} did not move")

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from conftest import served_app
-from helpers import IDLE, press, shown, view_in_new_browser, view_state, wait_idle
+from helpers import IDLE, pick, press, shown, view_in_new_browser, view_state, wait_idle
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from ui.catalogue import PAGES
@@ -34,8 +34,7 @@ class Move(NamedTuple):
     in a segmented control (``click``), or an option picked in a select box (``option``)."""
 
     label: str  # the control's label (for a click: the option's)
-    key: str  # the start of its URL parameter's name
-    nth: int = 0  # which of the controls with this label
+    key: str  # the start of its URL parameter's name, which is also its widget's key
     arrow: str = "ArrowRight"
     click: bool = False
     option: str = ""
@@ -53,7 +52,7 @@ CASES = (
         Move("steps", "steps"),  # sidebar: a full rerun
         Move("steps", "steps"),
         Move("learning rate η", "r0_lr"),  # run 1's card: the fragment
-        Move("momentum λ", "r1_momentum", 1, "ArrowLeft"),
+        Move("momentum λ", "r1_momentum", "ArrowLeft"),
         Move("number of runs", "runs"),  # sidebar again
     )),
     Case("views/sweeps.py", "sweeps?sw_rates=10&sw_grid=10&sw_bsteps=50", 4, (
@@ -79,12 +78,12 @@ CASES = (
         Move("batch size B", "bm_batch_"),  # the page is one fragment, with no sidebar control
         Move("epochs", "bm_epochs_"),
         Move("momentum λ", "bm_lambda", arrow="ArrowLeft"),
-        Move("step t", "bm_mstep", 1),
+        Move("step t", "bm_mstep"),
     )),
     Case("views/adaptive.py", "adaptive", 7, (
         Move("steps", "ad_steps", arrow="ArrowLeft"),  # sidebar
         Move("large η", "ad_gd_hi"),  # section 1: a full rerun
-        Move("η", "ad_adagrad_lr", 0, "ArrowLeft"),  # section 2: the fragment
+        Move("η", "ad_adagrad_lr", "ArrowLeft"),  # section 2: the fragment
         Move("RMSProp α", "ad_alpha", arrow="ArrowLeft"),  # section 3, the same fragment
     )),
     Case("views/loss_functions.py", "loss_functions", 3, (
@@ -95,8 +94,8 @@ CASES = (
     Case("views/normalization.py", "normalization", 12, (
         Move("steps", "bn_steps"),  # sidebar
         Move("γ (scale)", "bn_gamma"),  # in the page: a full rerun
-        Move("learning rate η", "bn_sgd_lr", 1, "ArrowLeft"),  # the invariance fragment
-        Move("steps", "bn_sgd_steps", 1),
+        Move("learning rate η", "bn_sgd_lr", "ArrowLeft"),  # the invariance fragment
+        Move("steps", "bn_sgd_steps"),
     )),
 )  # fmt: skip
 
@@ -118,16 +117,6 @@ def test_every_page_is_covered():
     assert {case.path for case in CASES} == {entry.path for entry in PAGES}
 
 
-def pick(tab, label: str, option: str) -> None:
-    """Pick ``option`` in the select box labelled ``label`` without waiting for the rerun."""
-    field = tab.locator("[data-testid=stSelectbox]", has_text=label).first.locator("input").first
-    wanted = tab.get_by_role("option", name=option).first
-    field.focus()
-    tab.keyboard.press("ArrowDown")
-    wanted.wait_for(timeout=10_000)
-    wanted.click()
-
-
 def make(tab, move: Move) -> str:
     """Make the change; returns what the control shows right after it."""
     if move.option:
@@ -140,32 +129,24 @@ def make(tab, move: Move) -> str:
     if move.click:
         tab.get_by_role("radio", name=move.label).first.click()
         return current(tab, move)
-    return press(tab, move.label, move.nth, move.arrow)
+    return press(tab, move.label, key=move.arrow, scope=scope(move))
 
 
 def current(tab, move: Move) -> str:
     """What the moved control shows now."""
     if move.click:
         return tab.get_by_role("radio", name=move.label).first.get_attribute("aria-checked")
-    return shown(tab, move.label, move.nth)
+    return shown(tab, move.label, scope=scope(move))
 
 
-# A known defect, open (issue 24): on a page that is one fragment, a change made while two
-# fragment reruns are queued (Streamlit queues them rather than interrupting) can be undone in
-# the browser: the queued run still holds the widget's older value and draws the slider with it
-# (ui.controls._control passes it as value=, which widgets inside popovers need), and the
-# browser commits that stale value on the next key press. Seen on batch_momentum in about one
-# run in four; the server's record (ui/url.py) is right throughout.
-KNOWN = {
-    "batch_momentum": pytest.mark.xfail(
-        reason="a queued fragment rerun's stale value= can undo a change (issue 24)", strict=False
-    )
-}
+def scope(move: Move) -> str:
+    """The control's own container (Streamlit gives it the class ``st-key-<key>``): a label
+    alone can be ambiguous, the more so while a rerun briefly holds a replaced slider twice."""
+    return f"[class*='st-key-{move.key}']"
 
 
 def _param(case: Case):
-    name = case.path.split("/")[-1][:-3]
-    return pytest.param(case, id=name, marks=KNOWN.get(name, ()))
+    return pytest.param(case, id=case.path.split("/")[-1][:-3])
 
 
 @pytest.mark.parametrize("case", [_param(case) for case in CASES])
@@ -180,7 +161,7 @@ def test_changes_in_quick_succession_are_all_kept(slow_app, page, browser, case)
             gap = rng.uniform(0, FIRST_GAP if index == 1 else LONGEST_GAP)
             page.wait_for_timeout(gap * 1000)  # the user's pause, not a wait for the app
         during += page.locator(IDLE).count() == 0
-        intended[move.label, move.nth, move.click] = make(page, move)
+        intended[move.label, move.key, move.click] = make(page, move)
     assert during, "no change arrived during a rerun: the test did not test the race"
 
     def has_every_change(address: str) -> bool:
@@ -189,7 +170,7 @@ def test_changes_in_quick_succession_are_all_kept(slow_app, page, browser, case)
     wait_idle(page, timeout=COLD, charts=case.charts)
     with contextlib.suppress(PlaywrightTimeout):  # asserted below, with what is missing
         page.wait_for_url(has_every_change, timeout=10_000)  # the last write, if still on its way
-    on_show = {(m.label, m.nth, m.click): current(page, m) for m in case.moves}
+    on_show = {(m.label, m.key, m.click): current(page, m) for m in case.moves}
     assert on_show == intended, page.url
     missing = [m.key for m in case.moves if not any(p.startswith(m.key) for p in changed(page.url))]
     assert not missing, (missing, page.url)
