@@ -192,6 +192,25 @@ def test_changes_in_a_row_all_reach_the_link():
     assert "sw_grid" not in link(at)
 
 
+def test_a_request_sent_before_a_moved_value_arrived_keeps_it():
+    """A value the server moves (the start follows the grid's centres) may cross a request the
+    browser sent before it arrived: Streamlit queues a fragment's reruns, so that request runs
+    with the value the move replaced (seen in Chromium). The moved value is kept, once, and the
+    link says what is shown; the same value set again is the user's own change, and kept."""
+    at = run_page(PAGE)
+    before = at.number_input(key="sw_cell_x").value
+    at.slider(key="sw_grid").set_value(11).run()
+    moved = at.number_input(key="sw_cell_x").value
+    assert moved != before and "sw_cell_x" not in link(at)  # it follows its default
+    at.number_input(key="sw_cell_x").set_value(before)  # the crossing request, with a change
+    at.slider(key="sw_bsteps").set_value(60).run()
+    assert at.number_input(key="sw_cell_x").value == moved
+    assert link(at) == {"sw_grid": "11", "sw_bsteps": "60"}
+    at.number_input(key="sw_cell_x").set_value(before).run()  # typed in by the user
+    assert at.number_input(key="sw_cell_x").value == before
+    assert float(link(at)["sw_cell_x"]) == before
+
+
 def test_the_work_limit_is_a_message_and_a_range():
     """A 60×60 map allows at most 1,200,000 / 3,600 = 333 steps: more is refused with a
     message, and the caption states the budget."""

@@ -19,8 +19,15 @@ bound; this module keeps the URL itself, on the server, with one source of truth
   the controls show back to the address bar, so the link is always exactly the view.
 - Runs overlap: on a change, Streamlit starts the next run at once in a new thread and stops the
   old one only at its next Streamlit call, so for a moment both execute. Each run therefore
-  records what it draws in its own ``_Run`` (per thread), and only the session's newest run may
-  update the session's record, finish reading a link or write the URL.
+  records what it draws (and each control's default) in its own ``_Run`` (per thread), and only
+  the session's newest run may commit them, finish reading a link or write the URL.
+- A value the server moves (a default that follows another control, a range that shrank, a
+  click on a chart) is *pushed* to the browser, which may have sent its next request before it
+  received the push: Streamlit queues a fragment's reruns, so that request then runs with the
+  value the push replaced. Until a request carries the pushed value, every run pushes the value
+  it records again (``_Pushed``), so what the browser shows always ends equal to the record and
+  the URL. A request still carrying the replaced value left before the push arrived: the pushed
+  value is kept, once; any other value is the user's change since, and is kept.
 
 Values travel as plain strings (``ui.specs.url_value``), the same for a preset link, a share link
 and the address bar, so links can be built without running a page.
@@ -33,7 +40,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -58,11 +65,20 @@ _LOCK = threading.Lock()  # makes "am I the newest run?" and what follows from i
 _THREAD = threading.local()  # the run this script thread is executing
 
 
+class _Pushed(NamedTuple):
+    """A value the server set on a control the browser already held, not yet seen in a request."""
+
+    replaced: Any  # what the browser held before
+    value: Any  # what was pushed
+    again: bool = False  # pushed again for a request that left before the push arrived
+
+
 class _Run:
     """One run of the page (or of fragments alone): what it has drawn so far."""
 
     def __init__(self, drawing: Record | None = None) -> None:
         self.drawing: Record = drawing or {}
+        self.defaults: dict[str, Any] = {}  # each control's default in this run
         self.fragment: str | None = None  # the fragment whose body is running
         self.slot: Any = None  # where a link's refused settings are reported
         self.note: Callable[[], None] | None = None  # shows the preset's note while it holds
@@ -80,8 +96,9 @@ class _State:
         self.shown: Record = {}  # what the controls showed when the newest run ended
         self.written: Query | None = None  # the query last sent to the address bar
         self.current: _Run | None = None  # the session's newest run
-        self.defaults: dict[str, Any] = {}  # each control's default when it was last drawn
+        self.defaults: dict[str, Any] = {}  # each control's default in the last committed run
         self.assigned: set[str] = set()  # controls a callback set before this run (``assign``)
+        self.pushed: dict[str, _Pushed] = {}  # values pushed to the browser, not yet seen back
 
 
 def _state() -> _State:
@@ -166,13 +183,22 @@ def bind(
     (a surface with a smaller domain), so no widget ever receives a value it cannot hold.
     Returns whether the session state was written in this run.
     """
-    state = _state()
-    if not _newest(state, _run()):
+    state, run = _state(), _run()
+    if not _newest(state, run):
         return True  # an older run, stopped at its next Streamlit call (this widget): touch nothing
-    previous, state.defaults[key] = state.defaults.get(key, default), default
-    if key in state.assigned:
+    previous = state.defaults.get(key, default)
+    run.defaults[key] = default
+    if key in state.assigned:  # set by a callback (pushed, in ``assign``)
         state.assigned.discard(key)
         return True
+    held = key in st.session_state
+    browser = st.session_state.get(key)  # what this run's request says the control shows
+    wrote, again = False, False
+    pushed = state.pushed.pop(key, None)
+    if held and pushed is not None and browser != pushed.value:
+        stale = browser == pushed.replaced and not pushed.again  # left before the push arrived
+        st.session_state[key] = pushed.value if stale else browser
+        wrote, again = True, True
     if _reading(state, key):
         state.taken.add(key)
         raw = state.link.pop(key, None)
@@ -182,19 +208,19 @@ def bind(
                 value = parse(raw if len(raw) > 1 else raw[0])
             except (TypeError, ValueError):
                 state.refused.append(f"{key}={','.join(raw)[:40]}")
-        st.session_state[key] = value
-        return True
-    if key not in st.session_state or st.session_state[key] == previous != default:
-        st.session_state[key] = default  # new, or left at a default that has moved
-        return True
-    try:
-        kept = normalize(st.session_state[key])
-    except (TypeError, ValueError):
-        kept = default
-    if kept != st.session_state[key]:
-        st.session_state[key] = kept
-        return True
-    return False
+        st.session_state[key], wrote = value, True
+    elif key not in st.session_state or st.session_state[key] == previous != default:
+        st.session_state[key], wrote = default, True  # new, or left at a default that has moved
+    else:
+        try:
+            kept = normalize(st.session_state[key])
+        except (TypeError, ValueError):
+            kept = default
+        if kept != st.session_state[key]:
+            st.session_state[key], wrote = kept, True
+    if wrote and held:
+        state.pushed[key] = _Pushed(browser, st.session_state[key], again)
+    return wrote
 
 
 def refuse(key: str, text: str) -> None:
@@ -207,8 +233,10 @@ def refuse(key: str, text: str) -> None:
 def assign(key: str, value: Any) -> None:
     """Set control ``key`` from a callback (a click on a chart chooses a start point); the
     value wins over a link still being read."""
-    st.session_state[key] = value
     state = _state()
+    if key in st.session_state:
+        state.pushed[key] = _Pushed(st.session_state[key], value)
+    st.session_state[key] = value
     state.assigned.add(key)
     if state.link is not None:
         state.taken.add(key)
@@ -291,6 +319,7 @@ def end_run() -> None:
         if state.link is not None:  # read to its end: from now on the session is the truth
             state.link, state.opened = None, _view(_query(state, run.drawing))
         state.shown = run.drawing
+        state.defaults.update(run.defaults)
     if run.note is not None and preset_holds():
         run.note()
     _write(state, run)
@@ -322,6 +351,7 @@ def fragment(body: Callable[..., None]) -> Callable[..., None]:
                 if not _newest(state, run):
                     return
                 state.shown = run.drawing
+                state.defaults.update(run.defaults)
             held = PRESET in (state.written or {})
             _write(state, run)
             if held and PRESET not in (state.written or {}):
