@@ -11,7 +11,7 @@ import streamlit as st
 
 import i18n
 from i18n import N_, _
-from optimizers import Trajectory, hyper_controls
+from optimizers import Optimizer, Trajectory, hyper_controls
 from surfaces import Surface
 from surfaces.minima import locate_minima
 from ui import url
@@ -260,10 +260,12 @@ def live_panel(race: Race) -> None:
         live_sliders(LIVE, message, sliders, controls)
 
 
-def live_grid(spec: RunSpec, index: int) -> list[tuple[Slider, str, list[RunSpec]]]:
+def live_grid(
+    spec: RunSpec, index: int
+) -> list[tuple[Slider, str, list[tuple[RunSpec, Optimizer]]]]:
     """Run ``index``'s live sliders: each with the control that owns its value and the run at
-    each of its values (the other hyperparameters as they are). A value the optimizer refuses
-    (Nesterov without momentum) is left out."""
+    each of its values (the other hyperparameters as they are), as a spec and built. A value
+    the optimizer refuses (Nesterov without momentum) is left out."""
     hyper = dict(spec.hyper)
     key = f"r{index}"
     run = _("run {n}").format(n=index + 1)
@@ -279,17 +281,17 @@ def live_grid(spec: RunSpec, index: int) -> list[tuple[Slider, str, list[RunSpec
                      f"{key}_betas1", lambda v: _with(spec, "betas", (v, beta2))))  # fmt: skip
     grid = []
     for name, label, values, current, control, at in axes:
-        kept, specs = [], []
+        kept, runs = [], []
         for value in sorted({float(v) for v in values} | {float(current)}):
             try:
-                at(value).build()
+                built = at(value).build()
             except ValueError:
                 continue
             kept.append(value)
-            specs.append(at(value))
+            runs.append((at(value), built))
         texts = [tick_text(v, 4) for v in kept]
         slider = Slider(name, label, kept, texts, kept.index(float(current)))
-        grid.append((slider, control, specs))
+        grid.append((slider, control, runs))
     return grid
 
 
@@ -306,8 +308,8 @@ def live_message(race: Race, index: int, language: str) -> tuple[bytes, list[Sli
     with i18n.use(language):
         surface = surface_from_spec(race.spec)
         grid = live_grid(race.runs[index], index)
-        specs = [spec for _slider, _control, axis in grid for spec in axis]
-        paths = trajectories(surface, [spec.build() for spec in specs], race.start, race.steps,
+        built = [optimizer for _slider, _control, axis in grid for _spec, optimizer in axis]
+        paths = trajectories(surface, built, race.start, race.steps,
                              batch_size=race.batch_size, seed=race.seed)  # fmt: skip
         runs = race.simulate()
         minima = locate_minima(surface)
@@ -326,7 +328,7 @@ def live_message(race: Race, index: int, language: str) -> tuple[bytes, list[Sli
         updates, done = [], 0
         for _slider, _control, axis in grid:
             at_values = []
-            for spec, path in zip(axis, paths[done : done + len(axis)], strict=True):
+            for (spec, _built), path in zip(axis, paths[done : done + len(axis)], strict=True):
                 name = f"{index + 1}: {spec.label}"
                 at_values.append(_live_updates(path, name, index, count, roles, frames, scale))
             updates.append(at_values)
