@@ -26,10 +26,15 @@ def run_page(page: str, query: dict[str, str] | None = None, timeout: float = 60
 
 
 def open_preset(page: str, presets, name: str):
-    """Follow a preset's link (ui.presets): the page run from the link's query parameters."""
+    """Follow a preset's link (ui.presets): the page run from the link's query parameters. It
+    opens cleanly: no exception, no error, every setting taken (no warning), its note shown."""
     from ui.presets import preset_query
 
-    return run_page(page, preset_query(name, presets[name].values))
+    at = run_page(page, preset_query(name, presets[name].values))
+    assert not at.exception, at.exception
+    assert not at.error and not at.warning, [e.value for e in (*at.error, *at.warning)]
+    assert at.info and name in at.info[0].value, "the preset's note is not shown first"
+    return at
 
 
 def decode_arrays(node):

@@ -245,7 +245,6 @@ def test_page_sends_at_most_a_megabyte_of_charts(query):
 
 def open_(name: str):
     at = open_preset(PAGE, PRESETS, name)
-    assert not at.exception and not at.warning and name in at.info[0].value
     sent = sum(len(chart.proto.spec) for chart in at.get("plotly_chart"))
     assert sent < 1_000_000
     return at
